@@ -1,0 +1,262 @@
+#include "cli/flags.h"
+
+#include <algorithm>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "common/model_spec.h"
+#include "common/rpc_util.h"
+
+// ---- data -----------------------------------------------------------------
+ABSL_FLAG(std::string, train, "",
+          "Training interactions (NCF .rating, u.data, ratings.dat, ratings.csv, delimited, .gz). "
+          "Empty: psrec's synthetic data set.");
+ABSL_FLAG(std::string, test, "", "Held-out ratings for --task=rating (same formats as --train).");
+ABSL_FLAG(std::string, test_negatives, "",
+          "NCF test.negative file for --task=ranking: '(user,item)<TAB>neg1<TAB>...' per line.");
+ABSL_FLAG(std::string, format, "auto", "Input format: auto, tsv, csv, dat, ncf, delimited.");
+ABSL_FLAG(std::string, delimiter, "", "Column delimiter for --format=delimited (default: detect).");
+ABSL_FLAG(int, header, -1, "1: first line is a header, 0: no header, -1: detect.");
+ABSL_FLAG(int, user_col, -1, "0-based user column (default: by header name, else 0).");
+ABSL_FLAG(int, item_col, -1, "0-based item column (default: by header name, else 1).");
+ABSL_FLAG(int, rating_col, -1, "0-based rating column (default: by header name, else 2).");
+ABSL_FLAG(int, timestamp_col, -1, "0-based timestamp column (default: by header name, else 3).");
+
+// ---- model and optimisation ------------------------------------------------
+ABSL_FLAG(std::string, model, "gmf", "Model: mf (biased MF, ratings) or gmf (He et al., implicit).");
+ABSL_FLAG(std::string, task, "", "ranking or rating (default: the model's task).");
+ABSL_FLAG(uint32_t, dim, 0, "Embedding size (0: the model's default).");
+ABSL_FLAG(uint32_t, epochs, 0, "Passes over the training data (0: the model's default).");
+ABSL_FLAG(uint32_t, batch_size, 0,
+          "Examples per mini-batch, sampled negatives included (0: the model's default).");
+ABSL_FLAG(double, lr, 0, "Learning rate (0: the model's default).");
+ABSL_FLAG(std::string, optimizer, "", "sgd, adagrad or adam (default: the model's).");
+ABSL_FLAG(double, l2, -1, "L2 on touched embedding rows (-1: the model's default).");
+ABSL_FLAG(double, init_std, 0, "Std of the normal init of embeddings (0: the model's default).");
+ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
+ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
+ABSL_FLAG(uint32_t, data_shards, 0, "Data shards leased to workers per epoch (0: 2 x workers).");
+
+// ---- cluster ---------------------------------------------------------------
+ABSL_FLAG(uint32_t, servers, 2, "Parameter-server processes.");
+ABSL_FLAG(uint32_t, workers, 2, "Worker processes.");
+ABSL_FLAG(std::string, coordinator, "", "host:port of the coordinator (server, worker).");
+ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
+ABSL_FLAG(std::string, advertise_host, "", "Address others dial to reach this server (default: --host).");
+ABSL_FLAG(int, port, 0, "Port to listen on (0: the OS chooses; the port is logged).");
+ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port on.");
+ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
+ABSL_FLAG(uint32_t, timeout_seconds, 60,
+          "How long to wait for a peer (start-up, unreachable servers) before failing.");
+
+// ---- outputs ---------------------------------------------------------------
+ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON object here.");
+ABSL_FLAG(std::string, model_out, "", "Write the trained model into this directory.");
+ABSL_FLAG(std::string, model_dir, "", "A model directory written by --model_out (eval).");
+ABSL_FLAG(std::string, run_dir, "", "Scratch directory (synthetic data). Default: a temp dir.");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
+
+// ---- psrec gen ---------------------------------------------------------------
+ABSL_FLAG(std::string, out, "", "gen: directory to write the synthetic data set into.");
+ABSL_FLAG(bool, implicit, true, "gen: implicit feedback (NCF files) or explicit ratings.");
+ABSL_FLAG(uint64_t, gen_users, 2000, "gen: number of users.");
+ABSL_FLAG(uint64_t, gen_items, 1000, "gen: number of items.");
+ABSL_FLAG(uint64_t, gen_per_user, 40, "gen: mean interactions per user.");
+
+namespace psrec {
+
+absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
+  const std::string model = absl::GetFlag(FLAGS_model);
+  auto defaults = DefaultsFor(model);
+  if (!defaults.ok()) return defaults.status();
+  rpc::RunConfig c;
+  c.set_model(model);
+  std::string task = absl::GetFlag(FLAGS_task);
+  if (task.empty()) task = defaults->task;
+  if (task != "ranking" && task != "rating") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--task=%s: valid: ranking, rating", task));
+  }
+  if (task != defaults->task) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--model=%s trains for --task=%s; for %s use --model=%s", model, defaults->task, task,
+        task == "ranking" ? "gmf" : "mf"));
+  }
+  c.set_task(task);
+  c.set_loss(task == "ranking" ? "logistic" : "squared");
+  auto pick = [](auto flag, auto fallback) { return flag ? flag : fallback; };
+  c.set_dim(pick(absl::GetFlag(FLAGS_dim), defaults->dim));
+  c.set_epochs(pick(absl::GetFlag(FLAGS_epochs), defaults->epochs));
+  c.set_batch_size(pick(absl::GetFlag(FLAGS_batch_size), defaults->batch_size));
+  c.set_lr(static_cast<float>(pick(absl::GetFlag(FLAGS_lr), double{defaults->lr})));
+  std::string opt = absl::GetFlag(FLAGS_optimizer);
+  c.set_optimizer(opt.empty() ? defaults->optimizer : opt);
+  if (c.optimizer() != "sgd" && c.optimizer() != "adagrad" && c.optimizer() != "adam") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--optimizer=%s: unknown optimizer; valid: sgd, adagrad, adam", c.optimizer()));
+  }
+  const double l2 = absl::GetFlag(FLAGS_l2);
+  c.set_l2(static_cast<float>(l2 < 0 ? defaults->l2 : l2));
+  c.set_negatives(absl::GetFlag(FLAGS_negatives));
+  if (task == "ranking" && c.negatives() == 0) {
+    return absl::InvalidArgumentError(
+        "--negatives=0: ranking with logistic loss needs at least one sampled negative");
+  }
+  c.set_seed(absl::GetFlag(FLAGS_seed));
+  if (c.lr() <= 0) return absl::InvalidArgumentError("--lr must be positive");
+  if (c.epochs() > 100000) return absl::InvalidArgumentError("--epochs is implausibly large");
+
+  ModelOptions mo;
+  mo.model = model;
+  mo.dim = c.dim();
+  mo.init_std = static_cast<float>(pick(absl::GetFlag(FLAGS_init_std), double{defaults->init_std}));
+  mo.l2 = c.l2();
+  auto tables = TablesForModel(mo);
+  if (!tables.ok()) return tables.status();
+  for (const TableConfig& t : *tables) *c.add_tables() = ToProto(t);
+
+  c.set_train_path(absl::GetFlag(FLAGS_train));
+  const std::string format = absl::GetFlag(FLAGS_format);
+  static const char* kFormats[] = {"auto", "tsv", "csv", "dat", "ncf", "delimited"};
+  if (std::none_of(std::begin(kFormats), std::end(kFormats),
+                   [&](const char* f) { return format == f; })) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--format=%s: valid: auto, tsv, csv, dat, ncf, delimited", format));
+  }
+  c.set_format(format);
+  c.set_delimiter(absl::GetFlag(FLAGS_delimiter));
+  c.set_header(absl::GetFlag(FLAGS_header));
+  c.set_user_col(absl::GetFlag(FLAGS_user_col));
+  c.set_item_col(absl::GetFlag(FLAGS_item_col));
+  c.set_rating_col(absl::GetFlag(FLAGS_rating_col));
+  c.set_timestamp_col(absl::GetFlag(FLAGS_timestamp_col));
+  const uint32_t workers = std::max<uint32_t>(1, absl::GetFlag(FLAGS_workers));
+  c.set_data_shards(pick(absl::GetFlag(FLAGS_data_shards), 2 * workers));
+  return c;
+}
+
+absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
+  ServerOptions o;
+  o.coordinator = absl::GetFlag(FLAGS_coordinator);
+  if (o.coordinator.empty()) {
+    return absl::InvalidArgumentError("psrec server needs --coordinator=HOST:PORT");
+  }
+  o.host = absl::GetFlag(FLAGS_host);
+  o.advertise_host = absl::GetFlag(FLAGS_advertise_host);
+  o.port = absl::GetFlag(FLAGS_port);
+  o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  o.coordinator_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  return o;
+}
+
+absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags() {
+  WorkerOptions o;
+  o.coordinator = absl::GetFlag(FLAGS_coordinator);
+  if (o.coordinator.empty()) {
+    return absl::InvalidArgumentError("psrec worker needs --coordinator=HOST:PORT");
+  }
+  o.retry_budget = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  o.shard_map_timeout = o.retry_budget;
+  return o;
+}
+
+absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
+  CoordinatorOptions o;
+  auto config = RunConfigFromFlags();
+  if (!config.ok()) return config.status();
+  if (config->train_path().empty()) {
+    return absl::InvalidArgumentError(
+        "psrec coordinator needs --train=FILE (psrec gen --out=DIR writes a synthetic one)");
+  }
+  o.config = std::move(*config);
+  o.host = absl::GetFlag(FLAGS_host);
+  o.port = absl::GetFlag(FLAGS_port);
+  o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  o.expected_servers = absl::GetFlag(FLAGS_servers);
+  if (o.expected_servers == 0) return absl::InvalidArgumentError("--servers must be at least 1");
+  o.lease.epochs = o.config.epochs();
+  o.lease.data_shards = o.config.data_shards();
+  o.lease.gated = absl::GetFlag(FLAGS_gated);
+  o.exit_when_done = !o.lease.gated;
+  o.model_out = absl::GetFlag(FLAGS_model_out);
+  return o;
+}
+
+absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
+  TrainOptions o;
+  auto config = RunConfigFromFlags();
+  if (!config.ok()) return config.status();
+  o.config = std::move(*config);
+  o.servers = absl::GetFlag(FLAGS_servers);
+  o.workers = absl::GetFlag(FLAGS_workers);
+  if (o.servers == 0 || o.servers > 64) {
+    return absl::InvalidArgumentError("--servers must be between 1 and 64");
+  }
+  if (o.workers == 0 || o.workers > 64) {
+    return absl::InvalidArgumentError("--workers must be between 1 and 64");
+  }
+  o.test_path = absl::GetFlag(FLAGS_test);
+  o.test_negatives_path = absl::GetFlag(FLAGS_test_negatives);
+  o.metrics_json = absl::GetFlag(FLAGS_metrics_json);
+  o.model_out = absl::GetFlag(FLAGS_model_out);
+  o.run_dir = absl::GetFlag(FLAGS_run_dir);
+  o.log_level = absl::GetFlag(FLAGS_log_level);
+  o.startup_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  const bool synthetic = o.config.train_path().empty();
+  if (synthetic && (!o.test_path.empty() || !o.test_negatives_path.empty())) {
+    return absl::InvalidArgumentError("--test/--test_negatives given without --train");
+  }
+  if (!synthetic && o.config.task() == "ranking" && o.test_negatives_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--task=ranking needs --test_negatives=FILE (NCF test.negative: each user's held-out "
+        "item and its sampled negatives); psrec gen --out=DIR shows the layout");
+  }
+  if (o.config.task() == "rating" && !o.test_negatives_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--test_negatives is for --task=ranking; for ratings give --test=FILE");
+  }
+  return o;
+}
+
+absl::StatusOr<GenOptions> GenOptionsFromFlags() {
+  GenOptions o;
+  o.out_dir = absl::GetFlag(FLAGS_out);
+  if (o.out_dir.empty()) return absl::InvalidArgumentError("psrec gen needs --out=DIR");
+  o.implicit = absl::GetFlag(FLAGS_implicit);
+  o.users = absl::GetFlag(FLAGS_gen_users);
+  o.items = absl::GetFlag(FLAGS_gen_items);
+  o.per_user = absl::GetFlag(FLAGS_gen_per_user);
+  o.seed = absl::GetFlag(FLAGS_seed);
+  if (o.users == 0 || o.items < 10 || o.per_user == 0) {
+    return absl::InvalidArgumentError("gen: need --gen_users >= 1, --gen_items >= 10, --gen_per_user >= 1");
+  }
+  return o;
+}
+
+absl::StatusOr<EvalOptions> EvalOptionsFromFlags() {
+  EvalOptions o;
+  o.model_dir = absl::GetFlag(FLAGS_model_dir);
+  if (o.model_dir.empty()) return absl::InvalidArgumentError("psrec eval needs --model_dir=DIR");
+  o.test_path = absl::GetFlag(FLAGS_test);
+  o.test_negatives_path = absl::GetFlag(FLAGS_test_negatives);
+  o.metrics_json = absl::GetFlag(FLAGS_metrics_json);
+  if (o.test_path.empty() && o.test_negatives_path.empty()) {
+    return absl::InvalidArgumentError(
+        "psrec eval needs --test_negatives=FILE (ranking) or --test=FILE (rating)");
+  }
+  return o;
+}
+
+std::string LogLevelFlag() { return absl::GetFlag(FLAGS_log_level); }
+
+void NormalizeFlagSpelling(std::vector<std::string>* args) {
+  for (std::string& a : *args) {
+    if (!absl::StartsWith(a, "--") || a.size() <= 2) continue;
+    size_t end = a.find('=');
+    if (end == std::string::npos) end = a.size();
+    std::replace(a.begin() + 2, a.begin() + end, '-', '_');
+  }
+}
+
+}  // namespace psrec

@@ -1,0 +1,267 @@
+#include "cli/train.h"
+
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "common/logging.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/child_process.h"
+#include "cli/test_set.h"
+#include "common/data_reader.h"
+#include "common/file_util.h"
+#include "common/rpc_util.h"
+#include "common/synthetic.h"
+#include "coordinator/coordinator_client.h"
+#include "worker/grpc_ps_client.h"
+#include "worker/model_manifest.h"
+
+namespace psrec {
+namespace {
+
+struct EpochRecord {
+  rpc::EpochSummary summary;
+  EvalResult eval;
+  bool evaluated = false;
+};
+
+// Writes psrec's synthetic data set into `dir` in the same layout as real
+// files and points the options at it.
+absl::Status WriteSyntheticDefault(const std::string& dir, TrainOptions* o) {
+  SyntheticOptions so;
+  so.implicit = o->config.task() == "ranking";
+  so.seed = o->config.seed();
+  SyntheticData data = GenerateSynthetic(so);
+  const std::string train = dir + "/train.rating";
+  if (auto s = WriteInteractions(train, data.train); !s.ok()) return s;
+  o->config.set_train_path(train);
+  if (so.implicit) {
+    o->test_negatives_path = dir + "/test.negative";
+    if (auto s = WriteNegatives(o->test_negatives_path, data.ranking); !s.ok()) return s;
+  }
+  o->test_path = dir + "/test.rating";
+  if (auto s = WriteInteractions(o->test_path, data.test); !s.ok()) return s;
+  std::printf("no --train given: using psrec's synthetic data set (%zu users, %zu items, %zu "
+              "training interactions) in %s\n",
+              static_cast<size_t>(so.num_users), static_cast<size_t>(so.num_items),
+              data.train.size(), dir.c_str());
+  return absl::OkStatus();
+}
+
+std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
+                        const std::vector<EpochRecord>& epochs, const EpochRecord* final_epoch,
+                        uint64_t examples, double seconds) {
+  const std::string& task = config.task();
+  auto eval_fields = [&](const EpochRecord& r) {
+    if (r.evaluated) return MetricsJsonFields(task, r.eval);
+    return std::string(task == "ranking" ? "\"hr_at_10\": null, \"ndcg_at_10\": null"
+                                         : "\"rmse\": null, \"mae\": null");
+  };
+  std::vector<std::string> history;
+  for (const EpochRecord& r : epochs) {
+    history.push_back(absl::StrFormat(
+        "    {\"epoch\": %d, \"train_loss\": %.6f, \"train_examples\": %d, "
+        "\"train_seconds\": %.4f, %s}",
+        r.summary.epoch() + 1, r.summary.loss(), r.summary.examples(), r.summary.seconds(),
+        eval_fields(r)));
+  }
+  return absl::StrFormat(
+      "{\n  \"task\": \"%s\",\n  \"model\": \"%s\",\n  \"epochs\": %d,\n  %s,\n"
+      "  \"train_loss\": %.6f,\n  \"train_examples\": %d,\n  \"train_seconds\": %.4f,\n"
+      "  \"examples_per_second\": %.1f,\n  \"servers\": %d,\n  \"workers\": %d,\n"
+      "  \"dim\": %d,\n  \"batch_size\": %d,\n  \"lr\": %g,\n  \"optimizer\": \"%s\",\n"
+      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n"
+      "  \"history\": [\n%s\n  ]\n}\n",
+      task, config.model(), epochs.size(),
+      final_epoch ? eval_fields(*final_epoch) : eval_fields(EpochRecord{}),
+      final_epoch ? final_epoch->summary.loss() : 0.0, examples, seconds,
+      seconds > 0 ? examples / seconds : 0.0, o.servers, o.workers, config.dim(),
+      config.batch_size(), config.lr(), config.optimizer(), config.l2(), config.negatives(),
+      config.seed(), config.train_path(), absl::StrJoin(history, ",\n"));
+}
+
+class LocalCluster {
+ public:
+  ~LocalCluster() { StopAll(); }
+  absl::StatusOr<int> Start(const std::string& name, const std::vector<std::string>& args,
+                            bool wait_for_port, absl::Duration timeout) {
+    auto child = ChildProcess::Spawn(name, args);
+    if (!child.ok()) return child.status();
+    children_.push_back(std::make_unique<ChildProcess>(std::move(*child)));
+    if (!wait_for_port) return 0;
+    return children_.back()->WaitForPort(timeout);
+  }
+  // An error naming the first child that exited, if any did. Workers exit
+  // on their own (status 0) when the run is over; that is fine.
+  absl::Status CheckAlive() {
+    for (auto& c : children_) {
+      std::string how;
+      if (c->Exited(&how) && !(absl::StartsWith(c->name(), "worker") &&
+                               absl::EndsWith(how, "exited with status 0"))) {
+        return absl::AbortedError(how + " (its log is above)");
+      }
+    }
+    return absl::OkStatus();
+  }
+  void StopAll() {
+    // Workers first, then servers, then the coordinator.
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) (*it)->Stop(absl::Seconds(5));
+    children_.clear();
+  }
+
+ private:
+  std::vector<std::unique_ptr<ChildProcess>> children_;
+};
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "psrec train: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
+  // Scratch space for the synthetic default.
+  std::string run_dir = o.run_dir;
+  bool own_run_dir = false;
+  if (o.config.train_path().empty()) {
+    if (run_dir.empty()) {
+      char tmpl[] = "/tmp/psrec-run-XXXXXX";
+      if (::mkdtemp(tmpl) == nullptr) return Fail(ErrnoToStatus(errno, "mkdtemp"));
+      run_dir = tmpl;
+      own_run_dir = true;
+    } else if (auto s = MakeDirs(run_dir); !s.ok()) {
+      return Fail(s);
+    }
+    if (auto s = WriteSyntheticDefault(run_dir, &o); !s.ok()) return Fail(s);
+  } else if (!FileExists(o.config.train_path())) {
+    return Fail(absl::NotFoundError(absl::StrCat(o.config.train_path(), ": no such file (--train)")));
+  }
+  // Test data is read before anything starts: a bad test file fails fast.
+  auto test = LoadTestSet(o.config, o.test_path, o.test_negatives_path);
+  if (!test.ok()) return Fail(test.status());
+
+  LocalCluster cluster;
+  std::vector<std::string> coord_args = {"coordinator"};
+  coord_args.insert(coord_args.end(), user_flags.begin(), user_flags.end());
+  coord_args.push_back("--train=" + o.config.train_path());
+  coord_args.push_back("--gated");
+  coord_args.push_back("--host=127.0.0.1");
+  coord_args.push_back("--port=0");
+  // The coordinator reads the whole training file before it listens.
+  auto coord_port = cluster.Start("coordinator", coord_args, true, absl::Minutes(30));
+  if (!coord_port.ok()) return Fail(coord_port.status());
+  const std::string coord_addr = absl::StrCat("127.0.0.1:", *coord_port);
+  const std::string level = "--log_level=" + o.log_level;
+  const std::string timeout =
+      absl::StrCat("--timeout_seconds=", absl::ToInt64Seconds(o.startup_timeout));
+  std::vector<int> server_ports;
+  for (uint32_t s = 0; s < o.servers; ++s) {
+    auto port = cluster.Start(absl::StrCat("server ", s),
+                              {"server", "--coordinator=" + coord_addr, "--host=127.0.0.1",
+                               "--port=0", level, timeout},
+                              true, o.startup_timeout);
+    if (!port.ok()) return Fail(port.status());
+    server_ports.push_back(*port);
+  }
+  for (uint32_t w = 0; w < o.workers; ++w) {
+    auto started = cluster.Start(absl::StrCat("worker ", w),
+                                 {"worker", "--coordinator=" + coord_addr, level, timeout}, false,
+                                 o.startup_timeout);
+    if (!started.ok()) return Fail(started.status());
+  }
+  spdlog::info("cluster up: coordinator {}, servers on ports {}, {} workers", coord_addr,
+               absl::StrJoin(server_ports, ","), o.workers);
+
+  CoordinatorClient coordinator(coord_addr, o.startup_timeout);
+  auto reg = coordinator.Register(rpc::ROLE_DRIVER, "");
+  if (!reg.ok()) return Fail(reg.status());
+  const rpc::RunConfig config = reg->config();
+  auto map = coordinator.WaitForShardMap(o.startup_timeout);
+  if (!map.ok()) return Fail(map.status());
+  auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.startup_timeout);
+  if (!ps.ok()) return Fail(ps.status());
+  auto model = Model::Create(config.model(), TablesFromConfig(config), config.global_mean());
+  if (!model.ok()) return Fail(model.status());
+  Evaluator evaluator(model->get(), ps->get());
+
+  std::printf("training %s (%s) on %s: %d epochs, dim %d, batch %d, %s lr %g, %d servers, %d "
+              "workers\n",
+              config.model().c_str(), config.task().c_str(), config.train_path().c_str(),
+              config.epochs(), config.dim(), config.batch_size(), config.optimizer().c_str(),
+              config.lr(), o.servers, o.workers);
+  std::fflush(stdout);
+  std::vector<EpochRecord> epochs;
+  uint64_t examples = 0;
+  double seconds = 0;
+  for (;;) {
+    if (auto s = cluster.CheckAlive(); !s.ok()) return Fail(s);
+    auto status = coordinator.GetStatus();
+    if (!status.ok()) return Fail(status.status());
+    const size_t next = epochs.size();
+    if (next < static_cast<size_t>(status->history_size()) &&
+        status->history(static_cast<int>(next)).complete()) {
+      EpochRecord rec;
+      rec.summary = status->history(static_cast<int>(next));
+      examples += rec.summary.examples();
+      seconds += rec.summary.seconds();
+      std::string line = absl::StrFormat(
+          "epoch %3d/%d  loss %.4f  %7.0f ex/s  %.2fs", rec.summary.epoch() + 1, config.epochs(),
+          rec.summary.loss(),
+          rec.summary.seconds() > 0 ? rec.summary.examples() / rec.summary.seconds() : 0.0,
+          rec.summary.seconds());
+      if (!test->empty()) {
+        auto r = EvaluateTestSet(evaluator, *test, config);
+        if (!r.ok()) return Fail(r.status());
+        rec.eval = *r;
+        rec.evaluated = true;
+        absl::StrAppend(&line, "  ", FormatMetrics(config.task(), *r));
+      }
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+      epochs.push_back(rec);
+      if (auto s = coordinator.Gate(static_cast<uint32_t>(epochs.size() + 1), false); !s.ok()) {
+        return Fail(s);
+      }
+      continue;
+    }
+    if (status->done() && epochs.size() >= status->epochs()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+
+  const EpochRecord* final_epoch = epochs.empty() ? nullptr : &epochs.back();
+  if (final_epoch && final_epoch->evaluated) {
+    std::printf("final (epoch %zu): %s  (cold test users %llu, items %llu)\n", epochs.size(),
+                FormatMetrics(config.task(), final_epoch->eval).c_str(),
+                static_cast<unsigned long long>(final_epoch->eval.cold_users),
+                static_cast<unsigned long long>(final_epoch->eval.cold_items));
+  }
+  std::printf("trained on %llu examples in %.2fs: %.0f examples/s\n",
+              static_cast<unsigned long long>(examples), seconds,
+              seconds > 0 ? examples / seconds : 0.0);
+  if (!o.model_out.empty()) {
+    if (auto s = (*ps)->SaveAll(o.model_out); !s.ok()) return Fail(s);
+    if (auto s = WriteModelManifest(o.model_out, {config, o.servers}); !s.ok()) return Fail(s);
+    std::printf("model written to %s\n", o.model_out.c_str());
+  }
+  if (!o.metrics_json.empty()) {
+    auto s = WriteFileAtomically(o.metrics_json,
+                                 MetricsJson(o, config, epochs, final_epoch, examples, seconds));
+    if (!s.ok()) return Fail(s);
+  }
+  cluster.StopAll();
+  if (own_run_dir) {
+    for (const char* f : {"/train.rating", "/test.rating", "/test.negative"}) {
+      ::unlink((run_dir + f).c_str());
+    }
+    ::rmdir(run_dir.c_str());
+  }
+  return 0;
+}
+
+}  // namespace psrec

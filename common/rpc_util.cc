@@ -1,0 +1,110 @@
+#include "common/rpc_util.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace psrec {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+absl::Status FromGrpc(const grpc::Status& s, absl::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(context, ": ", s.error_message()));
+}
+
+rpc::TableSpec ToProto(const TableConfig& t) {
+  rpc::TableSpec p;
+  p.set_id(t.id);
+  p.set_name(t.name);
+  p.set_dim(t.dim);
+  p.set_dense(t.dense);
+  p.set_init_std(t.init_std);
+  p.set_init_uniform(t.init_uniform);
+  p.set_zero_prefix(t.zero_prefix);
+  p.set_lr_scale(t.lr_scale);
+  p.set_l2(t.l2);
+  return p;
+}
+
+TableConfig FromProto(const rpc::TableSpec& p) {
+  TableConfig t;
+  t.id = p.id();
+  t.name = p.name();
+  t.dim = p.dim();
+  t.dense = p.dense();
+  t.init_std = p.init_std();
+  t.init_uniform = p.init_uniform();
+  t.zero_prefix = p.zero_prefix();
+  t.lr_scale = p.lr_scale();
+  t.l2 = p.l2();
+  return t;
+}
+
+std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config) {
+  std::vector<TableConfig> tables;
+  for (const auto& t : config.tables()) tables.push_back(FromProto(t));
+  return tables;
+}
+
+ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& c) {
+  ReaderOptions o;
+  o.format = c.format().empty() ? "auto" : c.format();
+  o.delimiter = c.delimiter();
+  o.header = c.header();
+  o.user_col = c.user_col();
+  o.item_col = c.item_col();
+  o.rating_col = c.rating_col();
+  o.timestamp_col = c.timestamp_col();
+  o.implicit = c.task() == "ranking";
+  return o;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Each worker->server pair gets its own connection rather than sharing one
+  // subchannel across stubs, so parallel requests do not queue on one socket.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+void ConfigureServerBuilder(grpc::ServerBuilder* builder) {
+  builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder->SetMaxSendMessageSize(kMaxMessageBytes);
+}
+
+void SetDeadline(grpc::ClientContext* ctx, absl::Duration timeout) {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& host, int port, const std::vector<grpc::Service*>& services,
+    int* bound_port) {
+  grpc::ServerBuilder builder;
+  ConfigureServerBuilder(&builder);
+  const std::string address = absl::StrCat(host, ":", port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), bound_port);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *bound_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, " (address in use, or not an address of this host?)"));
+  }
+  return server;
+}
+
+void ReportPort(int ready_fd, int port) {
+  if (ready_fd < 0) return;
+  std::string line = absl::StrCat(port, "\n");
+  ssize_t unused = ::write(ready_fd, line.data(), line.size());
+  (void)unused;
+  ::close(ready_fd);
+}
+
+}  // namespace psrec

@@ -1,0 +1,72 @@
+// The one place that converts between gRPC and psrec: status codes, packed
+// little-endian arrays in `bytes` fields, table configs, channels.
+#ifndef PSREC_COMMON_RPC_UTIL_H_
+#define PSREC_COMMON_RPC_UTIL_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "common/data_reader.h"
+#include "common/model_spec.h"
+#include "proto/psrec.pb.h"
+
+namespace psrec {
+
+// Largest message any psrec process sends or accepts.
+inline constexpr int kMaxMessageBytes = 256 << 20;
+inline constexpr uint32_t kProtocolVersion = rpc::PROTOCOL_VERSION_CURRENT;
+
+grpc::Status ToGrpc(const absl::Status& s);
+absl::Status FromGrpc(const grpc::Status& s, absl::string_view context);
+
+// Packed arrays: psrec only runs on little-endian hosts (checked at start-up),
+// so packing is a memcpy.
+template <typename T>
+void PackArray(absl::Span<const T> values, std::string* out) {
+  out->resize(values.size() * sizeof(T));
+  if (!values.empty()) std::memcpy(out->data(), values.data(), out->size());
+}
+// Views a `bytes` field as T[]; false when its size is not a multiple of T.
+template <typename T>
+bool UnpackArray(const std::string& bytes, std::vector<T>* out) {
+  if (bytes.size() % sizeof(T) != 0) return false;
+  out->resize(bytes.size() / sizeof(T));
+  if (!bytes.empty()) std::memcpy(out->data(), bytes.data(), bytes.size());
+  return true;
+}
+
+rpc::TableSpec ToProto(const TableConfig& t);
+TableConfig FromProto(const rpc::TableSpec& t);
+std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config);
+// How every process reads the run's training file.
+ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
+
+// A channel with psrec's message limits and keepalive.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// Server builder options shared by every role.
+void ConfigureServerBuilder(grpc::ServerBuilder* builder);
+
+// Sets a deadline `timeout` from now on the context.
+void SetDeadline(grpc::ClientContext* ctx, absl::Duration timeout);
+
+// Builds and starts a gRPC server on host:port (port 0: the OS chooses) with
+// the given services; `*bound_port` receives the port actually bound.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& host, int port, const std::vector<grpc::Service*>& services,
+    int* bound_port);
+
+// Tells the parent which port this role listens on: writes "PORT\n" to the
+// file descriptor and closes it (no-op for fd < 0).
+void ReportPort(int ready_fd, int port);
+
+}  // namespace psrec
+
+#endif  // PSREC_COMMON_RPC_UTIL_H_

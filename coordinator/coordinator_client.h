@@ -1,0 +1,40 @@
+// Client of the coordinator service, used by servers, workers and the driver.
+// Every call has a deadline; calls retry while the coordinator is unreachable
+// and then fail with an error naming its address.
+#ifndef PSREC_COORDINATOR_COORDINATOR_CLIENT_H_
+#define PSREC_COORDINATOR_COORDINATOR_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/psrec.grpc.pb.h"
+
+namespace psrec {
+
+class CoordinatorClient {
+ public:
+  // `retry_budget`: how long calls keep retrying an unreachable coordinator.
+  CoordinatorClient(std::string address, absl::Duration retry_budget = absl::Seconds(30));
+
+  absl::StatusOr<rpc::RegisterResponse> Register(rpc::Role role, const std::string& address);
+  // Polls until every expected server registered, or `timeout`.
+  absl::StatusOr<rpc::ShardMap> WaitForShardMap(absl::Duration timeout);
+  absl::StatusOr<rpc::HeartbeatResponse> Heartbeat(rpc::Role role, uint32_t id);
+  absl::StatusOr<rpc::LeaseResponse> AcquireLease(uint32_t worker_id);
+  absl::Status CompleteLease(const rpc::CompleteRequest& req);
+  absl::StatusOr<rpc::StatusResponse> GetStatus();
+  absl::Status Gate(uint32_t epochs_allowed, bool stop);
+
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string address_;
+  absl::Duration retry_budget_;
+  std::unique_ptr<rpc::Coordinator::Stub> stub_;
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_COORDINATOR_COORDINATOR_CLIENT_H_

@@ -1,0 +1,89 @@
+#include "coordinator/coordinator_main.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/logging.h"
+#include "absl/strings/str_cat.h"
+#include "common/data_reader.h"
+#include "common/rpc_util.h"
+#include "common/shutdown_signal.h"
+#include "coordinator/coordinator_service.h"
+#include "worker/grpc_ps_client.h"
+#include "worker/model_manifest.h"
+
+namespace psrec {
+namespace {
+
+// Reads the whole training file once, so that every process agrees on the
+// facts (item universe, mean rating, rating range) and a malformed line stops
+// the run before anything trains.
+absl::Status FillDatasetFacts(rpc::RunConfig* config) {
+  const absl::Time start = absl::Now();
+  auto data = ReadInteractions(config->train_path(), ReaderOptionsFromConfig(*config));
+  if (!data.ok()) return data.status();
+  DatasetFacts facts = ComputeFacts(*data);
+  config->set_global_mean(facts.global_mean);
+  config->set_min_rating(facts.min_rating);
+  config->set_max_rating(facts.max_rating);
+  config->set_num_interactions(facts.num_interactions);
+  PackArray<uint64_t>(facts.item_ids, config->mutable_item_ids());
+  spdlog::info("{}: {} interactions, {} users, {} items, mean rating {:.3f} [{}, {}] ({:.2f}s)",
+               config->train_path(), facts.num_interactions, facts.num_users, facts.num_items,
+               facts.global_mean, facts.min_rating, facts.max_rating,
+               absl::ToDoubleSeconds(absl::Now() - start));
+  return absl::OkStatus();
+}
+
+absl::Status SaveModel(const rpc::ShardMap& map, const rpc::RunConfig& config,
+                       const std::string& dir) {
+  auto ps = GrpcPsClient::Create(map, TablesFromConfig(config));
+  if (!ps.ok()) return ps.status();
+  if (auto s = (*ps)->SaveAll(dir); !s.ok()) return s;
+  return WriteModelManifest(dir, {config, static_cast<uint32_t>(map.server_addresses_size())});
+}
+
+}  // namespace
+
+int RunCoordinator(const CoordinatorOptions& options) {
+  ShutdownSignal shutdown;
+  rpc::RunConfig config = options.config;
+  if (auto s = FillDatasetFacts(&config); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 2;
+  }
+  CoordinatorState state(config, options.expected_servers, options.lease);
+  CoordinatorService service(&state);
+  int port = 0;
+  auto server = StartGrpcServer(options.host, options.port, {&service}, &port);
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    return 1;
+  }
+  ReportPort(options.ready_fd, port);
+  spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards",
+               options.host, port, options.expected_servers, options.lease.epochs,
+               options.lease.data_shards);
+
+  int code = 0;
+  while (!shutdown.WaitFor(absl::Milliseconds(100))) {
+    if (!options.exit_when_done || !state.done()) continue;
+    spdlog::info("all epochs done");
+    if (!options.model_out.empty()) {
+      rpc::ShardMapResponse map = state.GetShardMap();
+      if (auto s = SaveModel(map.map(), config, options.model_out); !s.ok()) {
+        spdlog::error("saving the model: {}", s.message());
+        code = 1;
+      } else {
+        spdlog::info("model written to {}", options.model_out);
+      }
+    }
+    service.TellEveryoneToStop();
+    shutdown.WaitFor(options.linger);
+    break;
+  }
+  (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  (*server)->Wait();
+  return code;
+}
+
+}  // namespace psrec

@@ -1,0 +1,55 @@
+#include "coordinator/coordinator_service.h"
+
+#include "common/rpc_util.h"
+
+namespace psrec {
+
+grpc::Status CoordinatorService::Register(grpc::ServerContext*, const rpc::RegisterRequest* req,
+                                          rpc::RegisterResponse* resp) {
+  auto r = state_->Register(*req);
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::GetShardMap(grpc::ServerContext*, const rpc::ShardMapRequest* req,
+                                             rpc::ShardMapResponse* resp) {
+  if (req->protocol_version() != kProtocolVersion) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "protocol version mismatch");
+  }
+  *resp = state_->GetShardMap();
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*, const rpc::HeartbeatRequest* req,
+                                           rpc::HeartbeatResponse* resp) {
+  state_->Heartbeat(req->role(), req->id());
+  resp->set_shutdown(stop_.load());
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::AcquireLease(grpc::ServerContext*, const rpc::LeaseRequest* req,
+                                              rpc::LeaseResponse* resp) {
+  *resp = state_->AcquireLease(req->worker_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::CompleteLease(grpc::ServerContext*,
+                                               const rpc::CompleteRequest* req,
+                                               rpc::CompleteResponse*) {
+  return ToGrpc(state_->CompleteLease(*req));
+}
+
+grpc::Status CoordinatorService::GetStatus(grpc::ServerContext*, const rpc::StatusRequest*,
+                                           rpc::StatusResponse* resp) {
+  *resp = state_->Status();
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::Gate(grpc::ServerContext*, const rpc::GateRequest* req,
+                                      rpc::GateResponse*) {
+  state_->Gate(req->epochs_allowed(), req->stop());
+  return grpc::Status::OK;
+}
+
+}  // namespace psrec

@@ -1,0 +1,182 @@
+#include "coordinator/coordinator_state.h"
+
+#include "absl/strings/str_format.h"
+#include "common/rpc_util.h"
+#include "common/shard_map.h"
+
+namespace psrec {
+
+CoordinatorState::CoordinatorState(rpc::RunConfig config, uint32_t expected_servers,
+                                   LeaseOptions lease)
+    : config_(std::move(config)),
+      expected_servers_(expected_servers),
+      lease_(lease),
+      epochs_(lease.epochs),
+      epochs_allowed_(lease.gated ? 1 : lease.epochs) {
+  for (EpochState& e : epochs_) e.shards.resize(lease_.data_shards);
+}
+
+absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::RegisterRequest& req) {
+  if (req.protocol_version() != kProtocolVersion) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "protocol version %d, coordinator speaks %d: run the same psrec build everywhere",
+        req.protocol_version(), kProtocolVersion));
+  }
+  absl::MutexLock lock(&mu_);
+  rpc::RegisterResponse resp;
+  resp.set_expected_servers(expected_servers_);
+  *resp.mutable_config() = config_;
+  switch (req.role()) {
+    case rpc::ROLE_SERVER: {
+      if (req.address().empty()) return absl::InvalidArgumentError("server without an address");
+      // A server that registers again with the same address keeps its index.
+      for (uint32_t i = 0; i < server_addresses_.size(); ++i) {
+        if (server_addresses_[i] == req.address()) {
+          resp.set_id(i);
+          return resp;
+        }
+      }
+      if (server_addresses_.size() >= expected_servers_) {
+        return absl::ResourceExhaustedError(absl::StrFormat(
+            "already %d servers registered, the run expects %d (--servers)",
+            server_addresses_.size(), expected_servers_));
+      }
+      resp.set_id(static_cast<uint32_t>(server_addresses_.size()));
+      server_addresses_.push_back(req.address());
+      if (server_addresses_.size() == expected_servers_) {
+        Ring ring = Ring::Build(expected_servers_);
+        ring_positions_ = ring.positions();
+        ring_owners_ = ring.owners();
+        ++map_version_;
+      }
+      return resp;
+    }
+    case rpc::ROLE_WORKER:
+      resp.set_id(static_cast<uint32_t>(worker_seen_.size()));
+      worker_seen_.push_back(absl::Now());
+      return resp;
+    case rpc::ROLE_DRIVER:
+      return resp;
+    default:
+      return absl::InvalidArgumentError("register: role is not set");
+  }
+}
+
+rpc::ShardMapResponse CoordinatorState::GetShardMap() const {
+  absl::MutexLock lock(&mu_);
+  rpc::ShardMapResponse resp;
+  resp.set_ready(map_version_ > 0);
+  if (map_version_ == 0) return resp;
+  rpc::ShardMap* m = resp.mutable_map();
+  m->set_version(map_version_);
+  for (const auto& a : server_addresses_) m->add_server_addresses(a);
+  for (uint64_t p : ring_positions_) m->add_ring_positions(p);
+  for (uint32_t o : ring_owners_) m->add_ring_owners(o);
+  return resp;
+}
+
+void CoordinatorState::Heartbeat(rpc::Role role, uint32_t id) {
+  absl::MutexLock lock(&mu_);
+  if (role == rpc::ROLE_WORKER && id < worker_seen_.size()) worker_seen_[id] = absl::Now();
+}
+
+uint32_t CoordinatorState::CurrentEpoch() const {
+  uint32_t e = 0;
+  while (e < epochs_.size() && epochs_[e].done_shards == lease_.data_shards) ++e;
+  return e;
+}
+
+void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
+  for (EpochState& e : epochs_) {
+    for (ShardSlot& s : e.shards) {
+      if (s.phase == ShardPhase::kLeased && s.worker < worker_seen_.size() &&
+          now - worker_seen_[s.worker] > lease_.lease_timeout) {
+        s.phase = ShardPhase::kPending;
+      }
+    }
+  }
+}
+
+rpc::LeaseResponse CoordinatorState::AcquireLease(uint32_t worker_id) {
+  absl::MutexLock lock(&mu_);
+  rpc::LeaseResponse resp;
+  const absl::Time now = absl::Now();
+  if (worker_id < worker_seen_.size()) worker_seen_[worker_id] = now;
+  const uint32_t epoch = CurrentEpoch();
+  if (stopped_ || epoch >= epochs_.size()) {
+    resp.set_kind(rpc::LeaseResponse::DONE);
+    return resp;
+  }
+  resp.set_retry_ms(20);
+  if (epoch >= epochs_allowed_) {
+    resp.set_kind(rpc::LeaseResponse::WAIT);
+    return resp;
+  }
+  ExpireSilentWorkers(now);
+  EpochState& e = epochs_[epoch];
+  for (uint32_t s = 0; s < e.shards.size(); ++s) {
+    if (e.shards[s].phase != ShardPhase::kPending) continue;
+    e.shards[s] = {ShardPhase::kLeased, worker_id};
+    if (e.start == absl::InfinitePast()) e.start = now;
+    resp.set_kind(rpc::LeaseResponse::LEASE);
+    resp.set_epoch(epoch);
+    resp.set_shard(s);
+    return resp;
+  }
+  resp.set_kind(rpc::LeaseResponse::WAIT);
+  return resp;
+}
+
+absl::Status CoordinatorState::CompleteLease(const rpc::CompleteRequest& req) {
+  absl::MutexLock lock(&mu_);
+  if (req.epoch() >= epochs_.size() || req.shard() >= lease_.data_shards) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("complete: no shard %d of epoch %d", req.shard(), req.epoch()));
+  }
+  EpochState& e = epochs_[req.epoch()];
+  ShardSlot& slot = e.shards[req.shard()];
+  if (slot.phase == ShardPhase::kDone) return absl::OkStatus();  // a duplicate report
+  slot.phase = ShardPhase::kDone;
+  ++e.done_shards;
+  e.examples += req.examples();
+  e.loss_sum += req.loss_sum();
+  if (e.done_shards == lease_.data_shards) {
+    e.seconds = absl::ToDoubleSeconds(absl::Now() - e.start);
+  }
+  return absl::OkStatus();
+}
+
+void CoordinatorState::Gate(uint32_t epochs_allowed, bool stop) {
+  absl::MutexLock lock(&mu_);
+  epochs_allowed_ = std::max(epochs_allowed_, epochs_allowed);
+  stopped_ = stopped_ || stop;
+}
+
+bool CoordinatorState::done() const {
+  absl::MutexLock lock(&mu_);
+  return stopped_ || CurrentEpoch() >= epochs_.size();
+}
+
+rpc::StatusResponse CoordinatorState::Status() const {
+  absl::MutexLock lock(&mu_);
+  rpc::StatusResponse resp;
+  resp.set_current_epoch(CurrentEpoch());
+  resp.set_epochs(static_cast<uint32_t>(epochs_.size()));
+  resp.set_open_epochs(epochs_allowed_);
+  resp.set_done(stopped_ || CurrentEpoch() >= epochs_.size());
+  resp.set_workers(static_cast<uint32_t>(worker_seen_.size()));
+  resp.set_servers(static_cast<uint32_t>(server_addresses_.size()));
+  for (uint32_t i = 0; i < epochs_.size(); ++i) {
+    const EpochState& e = epochs_[i];
+    if (e.start == absl::InfinitePast()) break;
+    rpc::EpochSummary* h = resp.add_history();
+    h->set_epoch(i);
+    h->set_examples(e.examples);
+    h->set_loss(e.examples ? e.loss_sum / e.examples : 0.0);
+    h->set_complete(e.done_shards == lease_.data_shards);
+    h->set_seconds(h->complete() ? e.seconds : absl::ToDoubleSeconds(absl::Now() - e.start));
+  }
+  return resp;
+}
+
+}  // namespace psrec

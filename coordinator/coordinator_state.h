@@ -1,0 +1,79 @@
+// The coordinator's bookkeeping, free of gRPC so it can be tested directly:
+// membership, the shard map, data-shard leases per epoch, the epoch gate and
+// progress. Thread-safe.
+#ifndef PSREC_COORDINATOR_COORDINATOR_STATE_H_
+#define PSREC_COORDINATOR_COORDINATOR_STATE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/psrec.pb.h"
+
+namespace psrec {
+
+struct LeaseOptions {
+  uint32_t epochs = 1;
+  uint32_t data_shards = 4;
+  // When true, epoch e starts only after the driver allowed it (it evaluates
+  // between epochs); otherwise epochs follow each other freely.
+  bool gated = false;
+  // A worker silent this long loses its leases; its shards go back to the pool.
+  absl::Duration lease_timeout = absl::Seconds(30);
+};
+
+class CoordinatorState {
+ public:
+  CoordinatorState(rpc::RunConfig config, uint32_t expected_servers, LeaseOptions lease);
+
+  // Registers a server (returns its index) or a worker (returns its id).
+  absl::StatusOr<rpc::RegisterResponse> Register(const rpc::RegisterRequest& req);
+  // The shard map once every expected server registered.
+  rpc::ShardMapResponse GetShardMap() const;
+  void Heartbeat(rpc::Role role, uint32_t id);
+  rpc::LeaseResponse AcquireLease(uint32_t worker_id);
+  absl::Status CompleteLease(const rpc::CompleteRequest& req);
+  void Gate(uint32_t epochs_allowed, bool stop);
+  rpc::StatusResponse Status() const;
+  bool done() const;
+
+ private:
+  enum class ShardPhase { kPending, kLeased, kDone };
+  struct ShardSlot {
+    ShardPhase phase = ShardPhase::kPending;
+    uint32_t worker = 0;
+  };
+  struct EpochState {
+    std::vector<ShardSlot> shards;
+    uint32_t done_shards = 0;
+    uint64_t examples = 0;
+    double loss_sum = 0;
+    absl::Time start = absl::InfinitePast();
+    double seconds = 0;
+  };
+
+  void ExpireSilentWorkers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const rpc::RunConfig config_;
+  const uint32_t expected_servers_;
+  const LeaseOptions lease_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::string> server_addresses_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Time> worker_seen_ ABSL_GUARDED_BY(mu_);
+  std::vector<EpochState> epochs_ ABSL_GUARDED_BY(mu_);
+  uint32_t epochs_allowed_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t map_version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> ring_positions_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> ring_owners_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_COORDINATOR_COORDINATOR_STATE_H_

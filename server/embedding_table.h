@@ -1,0 +1,83 @@
+// One table's rows on one server: a flat hash map from id to slot plus a
+// chunked float arena (row = parameters followed by optimizer state), split
+// into lock stripes by a stable hash of the id. Thread-safe: concurrent pulls
+// and pushes lock only the stripes their keys fall in.
+#ifndef PSREC_SERVER_EMBEDDING_TABLE_H_
+#define PSREC_SERVER_EMBEDDING_TABLE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "common/model_spec.h"
+#include "server/optimizer.h"
+
+namespace psrec {
+
+class EmbeddingTable {
+ public:
+  // `optimizer` must outlive the table.
+  EmbeddingTable(const TableConfig& config, const Optimizer* optimizer, uint64_t seed,
+                 int num_stripes = 64);
+  EmbeddingTable(const EmbeddingTable&) = delete;
+  EmbeddingTable& operator=(const EmbeddingTable&) = delete;
+
+  // Copies the parameters of each key into out[i*dim ...]. Missing rows are
+  // created with their deterministic initial value, unless `found` is
+  // non-null: then nothing is created, missing rows read as zeros and
+  // found[i] says which keys exist.
+  void Pull(absl::Span<const uint64_t> keys, float* out, uint8_t* found);
+
+  // Applies grads[i*dim ...] to each key's row (creating it if needed) with
+  // the table's optimizer at `lr * lr_scale`. Keys must be unique.
+  void Push(absl::Span<const uint64_t> keys, const float* grads, float lr);
+
+  // Sets a row's parameters (model loading); optimizer state starts fresh.
+  void Insert(uint64_t id, const float* params);
+
+  // Calls fn(id, params) for every row, one stripe locked at a time.
+  void ForEach(const std::function<void(uint64_t, const float*)>& fn) const;
+
+  // The initial value of a row: a pure function of (seed, table, id).
+  void InitRow(uint64_t id, float* params) const;
+
+  const TableConfig& config() const { return config_; }
+  uint32_t dim() const { return config_.dim; }
+  uint64_t rows() const { return rows_.load(std::memory_order_relaxed); }
+  // Bytes held by the arena, maps and step counters (allocated, not used).
+  uint64_t bytes() const;
+
+ private:
+  static constexpr uint32_t kRowsPerBlock = 4096;
+
+  struct Stripe {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<uint64_t, uint32_t> slots ABSL_GUARDED_BY(mu);
+    std::vector<std::unique_ptr<float[]>> blocks ABSL_GUARDED_BY(mu);
+    std::vector<uint32_t> steps ABSL_GUARDED_BY(mu);
+    std::vector<uint64_t> ids ABSL_GUARDED_BY(mu);  // slot -> id, for ForEach
+  };
+
+  Stripe& StripeOf(uint64_t id) const;
+  float* RowPtr(const Stripe& s, uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // Finds or creates the row; returns its slot.
+  uint32_t FindOrCreate(Stripe& s, uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+
+  const TableConfig config_;
+  const Optimizer* optimizer_;
+  const uint64_t seed_;
+  const uint32_t stride_;  // floats per row: params + optimizer state
+  std::unique_ptr<Stripe[]> stripes_;
+  const uint32_t stripe_mask_;
+  std::atomic<uint64_t> rows_{0};
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_SERVER_EMBEDDING_TABLE_H_

@@ -1,0 +1,80 @@
+#include "server/optimizer.h"
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+
+namespace psrec {
+namespace {
+
+class SgdOptimizer : public Optimizer {
+ public:
+  explicit SgdOptimizer(float lr) : Optimizer(lr) {}
+  int state_floats() const override { return 0; }
+  void Apply(float* w, float*, const float* g, int n, float lr, float l2,
+             uint32_t) const override {
+    for (int i = 0; i < n; ++i) w[i] -= lr * (g[i] + l2 * w[i]);
+  }
+};
+
+class AdagradOptimizer : public Optimizer {
+ public:
+  AdagradOptimizer(float lr, float eps) : Optimizer(lr), eps_(eps) {}
+  int state_floats() const override { return 1; }
+  void Apply(float* w, float* acc, const float* g, int n, float lr, float l2,
+             uint32_t) const override {
+    for (int i = 0; i < n; ++i) {
+      float gi = g[i] + l2 * w[i];
+      acc[i] += gi * gi;
+      w[i] -= lr * gi / (std::sqrt(acc[i]) + eps_);
+    }
+  }
+
+ private:
+  float eps_;
+};
+
+class AdamOptimizer : public Optimizer {
+ public:
+  AdamOptimizer(float lr, float b1, float b2, float eps)
+      : Optimizer(lr), b1_(b1), b2_(b2), eps_(eps) {}
+  int state_floats() const override { return 2; }
+  void Apply(float* w, float* state, const float* g, int n, float lr, float l2,
+             uint32_t step) const override {
+    float* m = state;
+    float* v = state + n;
+    const float c1 = 1.0f - static_cast<float>(std::pow(b1_, step));
+    const float c2 = 1.0f - static_cast<float>(std::pow(b2_, step));
+    const float step_size = lr / c1;
+    const float inv_sqrt_c2 = 1.0f / std::sqrt(c2);
+    for (int i = 0; i < n; ++i) {
+      float gi = g[i] + l2 * w[i];
+      m[i] = b1_ * m[i] + (1.0f - b1_) * gi;
+      v[i] = b2_ * v[i] + (1.0f - b2_) * gi * gi;
+      w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps_);
+    }
+  }
+
+ private:
+  float b1_, b2_, eps_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(const OptimizerOptions& o) {
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--lr=%g: must be a positive number", o.lr));
+  }
+  if (o.name == "sgd") return std::make_unique<SgdOptimizer>(o.lr);
+  if (o.name == "adagrad") return std::make_unique<AdagradOptimizer>(o.lr, o.epsilon);
+  if (o.name == "adam") {
+    if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
+      return absl::InvalidArgumentError("adam betas must be in [0, 1)");
+    }
+    return std::make_unique<AdamOptimizer>(o.lr, o.beta1, o.beta2, o.epsilon);
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "--optimizer=%s: unknown optimizer; valid: sgd, adagrad, adam", o.name));
+}
+
+}  // namespace psrec

@@ -1,0 +1,45 @@
+// Server-side optimizers. Sparse semantics (stated in README): a push carries
+// one summed gradient per key; only touched rows are updated (lazy), and each
+// row keeps its own optimizer state and its own step count, so Adam's bias
+// correction uses the number of updates *that row* has received. L2 is added
+// to the gradient of touched rows only: g' = g + l2 * w.
+#ifndef PSREC_SERVER_OPTIMIZER_H_
+#define PSREC_SERVER_OPTIMIZER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace psrec {
+
+struct OptimizerOptions {
+  std::string name = "adam";  // sgd | adagrad | adam
+  float lr = 0.001f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-8f;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // Floats of state kept per parameter (0 for SGD, 1 for Adagrad, 2 for Adam).
+  virtual int state_floats() const = 0;
+  // One update of n parameters. `state` holds state_floats()*n floats laid out
+  // [slot0 x n][slot1 x n]; `step` is this row's update count, 1 on its first.
+  virtual void Apply(float* param, float* state, const float* grad, int n, float lr,
+                     float l2, uint32_t step) const = 0;
+  float lr() const { return lr_; }
+
+ protected:
+  explicit Optimizer(float lr) : lr_(lr) {}
+  float lr_;
+};
+
+absl::StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(const OptimizerOptions& options);
+
+}  // namespace psrec
+
+#endif  // PSREC_SERVER_OPTIMIZER_H_

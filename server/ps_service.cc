@@ -1,0 +1,148 @@
+#include "server/ps_service.h"
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "common/rpc_util.h"
+
+namespace psrec {
+
+void ParameterServerService::SetShard(std::unique_ptr<ShardState> shard) {
+  absl::MutexLock lock(&mu_);
+  shard_ = std::move(shard);
+  shard_ptr_.store(shard_.get(), std::memory_order_release);
+}
+
+ShardState* ParameterServerService::shard() const {
+  return shard_ptr_.load(std::memory_order_acquire);
+}
+
+grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
+                                              const std::string& keys, EmbeddingTable** out) {
+  ShardState* s = shard();
+  if (s == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is not configured yet");
+  }
+  grpc::Status bad;
+  if (version != kProtocolVersion) {
+    bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       absl::StrFormat("protocol version %d, server speaks %d", version,
+                                       kProtocolVersion));
+  } else if ((*out = s->table(table)) == nullptr) {
+    bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       absl::StrFormat("unknown table %d", table));
+  } else if (keys.size() % sizeof(uint64_t) != 0) {
+    bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       absl::StrFormat("keys: %d bytes is not a whole number of uint64",
+                                       keys.size()));
+  } else if (keys.size() / sizeof(uint64_t) > kMaxKeysPerRequest) {
+    bad = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       absl::StrFormat("%d keys in one request; the limit is %d",
+                                       keys.size() / sizeof(uint64_t), kMaxKeysPerRequest));
+  } else if ((*out)->config().dense && keys.size() != sizeof(uint64_t)) {
+    bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       "a dense tensor is addressed with exactly one key, 0");
+  }
+  if (!bad.ok()) rejected_.fetch_add(1, std::memory_order_relaxed);
+  return bad;
+}
+
+grpc::Status ParameterServerService::Pull(grpc::ServerContext*, const rpc::PullRequest* req,
+                                          rpc::PullResponse* resp) {
+  EmbeddingTable* table = nullptr;
+  if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
+    return st;
+  }
+  const size_t n = req->keys().size() / sizeof(uint64_t);
+  // Keys are read in place: the request outlives this call.
+  absl::Span<const uint64_t> keys(reinterpret_cast<const uint64_t*>(req->keys().data()), n);
+  std::vector<uint64_t> aligned;
+  if (reinterpret_cast<uintptr_t>(req->keys().data()) % alignof(uint64_t) != 0) {
+    UnpackArray(req->keys(), &aligned);
+    keys = aligned;
+  }
+  std::string* values = resp->mutable_values();
+  values->resize(n * table->dim() * sizeof(float));
+  uint8_t* found = nullptr;
+  if (req->read_only()) {
+    resp->mutable_found()->resize(n);
+    found = reinterpret_cast<uint8_t*>(resp->mutable_found()->data());
+  }
+  table->Pull(keys, reinterpret_cast<float*>(values->data()), found);
+  resp->set_dim(table->dim());
+  pulls_.fetch_add(1, std::memory_order_relaxed);
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushRequest* req,
+                                          rpc::PushResponse* resp) {
+  EmbeddingTable* table = nullptr;
+  if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
+    return st;
+  }
+  const size_t n = req->keys().size() / sizeof(uint64_t);
+  if (req->grads().size() != n * table->dim() * sizeof(float)) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrFormat("grads: %d bytes, expected %d keys x %d floats",
+                                        req->grads().size(), n, table->dim()));
+  }
+  std::vector<uint64_t> keys;
+  std::vector<float> grads;
+  UnpackArray(req->keys(), &keys);
+  UnpackArray(req->grads(), &grads);
+  for (float g : grads) {
+    if (!std::isfinite(g)) {
+      nonfinite_.fetch_add(1, std::memory_order_relaxed);
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "push refused: gradient contains NaN or infinity");
+    }
+  }
+  table->Push(keys, grads.data(), shard()->lr());
+  resp->set_applied(static_cast<uint32_t>(n));
+  pushes_.fetch_add(1, std::memory_order_relaxed);
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterServerService::Stats(grpc::ServerContext*, const rpc::StatsRequest*,
+                                           rpc::StatsResponse* resp) {
+  if (ShardState* s = shard()) {
+    for (size_t i = 0; i < s->num_tables(); ++i) {
+      EmbeddingTable* t = s->table(static_cast<uint32_t>(i));
+      if (t == nullptr) continue;
+      rpc::TableStats* ts = resp->add_tables();
+      ts->set_table(t->config().id);
+      ts->set_name(t->config().name);
+      ts->set_rows(t->rows());
+      ts->set_bytes(t->bytes());
+    }
+  }
+  resp->set_pulls(pulls_.load());
+  resp->set_pushes(pushes_.load());
+  resp->set_rejected(rejected_.load());
+  resp->set_nonfinite_rejected(nonfinite_.load());
+  resp->set_rss_bytes(ResidentBytes());
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterServerService::Save(grpc::ServerContext*, const rpc::SaveRequest* req,
+                                          rpc::SaveResponse* resp) {
+  ShardState* s = shard();
+  if (s == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not configured");
+  if (req->dir().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "dir is empty");
+  auto rows = s->Save(req->dir());
+  if (!rows.ok()) return ToGrpc(rows.status());
+  resp->set_rows(*rows);
+  resp->set_path(absl::StrFormat("%s/shard-%d.psm", req->dir(), s->shard_index()));
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterServerService::Shutdown(grpc::ServerContext*, const rpc::ShutdownRequest*,
+                                              rpc::ShutdownResponse*) {
+  if (shutdown_ != nullptr) shutdown_->Request();
+  return grpc::Status::OK;
+}
+
+}  // namespace psrec

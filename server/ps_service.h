@@ -1,0 +1,51 @@
+// The parameter-server gRPC service over one server's shard of every table.
+#ifndef PSREC_SERVER_PS_SERVICE_H_
+#define PSREC_SERVER_PS_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/shutdown_signal.h"
+#include "proto/psrec.grpc.pb.h"
+#include "server/shard_state.h"
+
+namespace psrec {
+
+// Largest number of keys one request may carry; larger requests get
+// RESOURCE_EXHAUSTED (clients split their requests well below this).
+inline constexpr size_t kMaxKeysPerRequest = 1 << 22;
+
+class ParameterServerService final : public rpc::ParameterServer::Service {
+ public:
+  // The service answers UNAVAILABLE until SetShard() is called (the server
+  // binds its port before it knows its configuration).
+  // `shutdown` (may be null) is requested by the Shutdown RPC.
+  explicit ParameterServerService(ShutdownSignal* shutdown) : shutdown_(shutdown) {}
+  void SetShard(std::unique_ptr<ShardState> shard);
+
+  grpc::Status Pull(grpc::ServerContext*, const rpc::PullRequest*, rpc::PullResponse*) override;
+  grpc::Status Push(grpc::ServerContext*, const rpc::PushRequest*, rpc::PushResponse*) override;
+  grpc::Status Stats(grpc::ServerContext*, const rpc::StatsRequest*,
+                     rpc::StatsResponse*) override;
+  grpc::Status Save(grpc::ServerContext*, const rpc::SaveRequest*, rpc::SaveResponse*) override;
+  grpc::Status Shutdown(grpc::ServerContext*, const rpc::ShutdownRequest*,
+                        rpc::ShutdownResponse*) override;
+
+ private:
+  ShardState* shard() const;
+  // Validates version, table and key array; counts and returns the error.
+  grpc::Status Validate(uint32_t version, uint32_t table, const std::string& keys,
+                        EmbeddingTable** out);
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<ShardState> shard_ ABSL_GUARDED_BY(mu_);
+  std::atomic<ShardState*> shard_ptr_{nullptr};
+  ShutdownSignal* shutdown_;
+  std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0};
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_SERVER_PS_SERVICE_H_

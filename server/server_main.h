@@ -1,0 +1,27 @@
+// `psrec server`: one parameter-server shard as its own process.
+#ifndef PSREC_SERVER_SERVER_MAIN_H_
+#define PSREC_SERVER_SERVER_MAIN_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace psrec {
+
+struct ServerOptions {
+  std::string coordinator;            // host:port of the coordinator
+  std::string host = "127.0.0.1";     // address to listen on
+  std::string advertise_host;         // address workers dial; default = host
+  int port = 0;                       // 0: the OS chooses
+  int ready_fd = -1;                  // where to report the bound port
+  absl::Duration coordinator_timeout = absl::Seconds(30);
+};
+
+// Serves until SIGTERM/SIGINT, a Shutdown RPC, the coordinator saying the run
+// is over, or the coordinator being unreachable for coordinator_timeout.
+// Returns the process exit code.
+int RunServer(const ServerOptions& options);
+
+}  // namespace psrec
+
+#endif  // PSREC_SERVER_SERVER_MAIN_H_

@@ -1,0 +1,96 @@
+#include "worker/batch_assembler.h"
+
+#include <cstring>
+
+namespace psrec {
+
+void BatchAssembler::Dedupe(absl::Span<const uint64_t> ids, Side* side) {
+  side->index.clear();
+  side->keys.clear();
+  side->slot.resize(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto [it, inserted] = side->index.try_emplace(ids[i], static_cast<uint32_t>(side->keys.size()));
+    if (inserted) side->keys.push_back(ids[i]);
+    side->slot[i] = it->second;
+  }
+}
+
+void BatchAssembler::Gather(const Side& side, uint32_t dim, float* out) {
+  for (size_t i = 0; i < side.slot.size(); ++i) {
+    std::memcpy(out + i * dim, side.rows.data() + static_cast<size_t>(side.slot[i]) * dim,
+                dim * sizeof(float));
+  }
+}
+
+void BatchAssembler::SumGrads(const Side& side, uint32_t dim, const std::vector<float>& per_example,
+                              std::vector<float>* out) {
+  out->assign(side.keys.size() * dim, 0.0f);
+  for (size_t i = 0; i < side.slot.size(); ++i) {
+    float* dst = out->data() + static_cast<size_t>(side.slot[i]) * dim;
+    const float* src = per_example.data() + i * dim;
+    for (uint32_t d = 0; d < dim; ++d) dst[d] += src[d];
+  }
+}
+
+absl::Status BatchAssembler::Gather(absl::Span<const uint64_t> users,
+                                    absl::Span<const uint64_t> items, bool read_only) {
+  size_ = static_cast<int>(users.size());
+  Dedupe(users, &users_side_);
+  Dedupe(items, &items_side_);
+  const uint32_t ud = model_->user_dim(), id = model_->item_dim();
+  users_side_.rows.resize(users_side_.keys.size() * ud);
+  items_side_.rows.resize(items_side_.keys.size() * id);
+  users_side_.found.resize(users_side_.keys.size());
+  items_side_.found.resize(items_side_.keys.size());
+
+  const auto& dense_tables = model_->dense_tables();
+  dense_.resize(dense_tables.size());
+  static constexpr uint64_t kDenseKey = 0;
+  std::vector<PullOp> ops;
+  ops.push_back({kUserTable, users_side_.keys, users_side_.rows.data(), users_side_.found.data()});
+  ops.push_back({kItemTable, items_side_.keys, items_side_.rows.data(), items_side_.found.data()});
+  std::vector<uint8_t> dense_found(dense_tables.size());
+  for (size_t t = 0; t < dense_tables.size(); ++t) {
+    dense_[t].resize(dense_tables[t].dim);
+    ops.push_back({dense_tables[t].id, absl::MakeConstSpan(&kDenseKey, 1), dense_[t].data(),
+                   &dense_found[t]});
+  }
+  if (auto s = ps_->Pull(ops, read_only); !s.ok()) return s;
+
+  cold_users_ = cold_items_ = 0;
+  if (read_only) {
+    for (uint32_t s : users_side_.slot) cold_users_ += users_side_.found[s] ? 0 : 1;
+    for (uint32_t s : items_side_.slot) cold_items_ += items_side_.found[s] ? 0 : 1;
+  }
+  users_side_.gathered.resize(static_cast<size_t>(size_) * ud);
+  items_side_.gathered.resize(static_cast<size_t>(size_) * id);
+  Gather(users_side_, ud, users_side_.gathered.data());
+  Gather(items_side_, id, items_side_.gathered.data());
+  return absl::OkStatus();
+}
+
+BatchView BatchAssembler::View(const float* labels) const {
+  BatchView v;
+  v.size = size_;
+  v.users = users_side_.gathered.data();
+  v.items = items_side_.gathered.data();
+  v.labels = labels;
+  for (const auto& d : dense_) v.dense.push_back(d.data());
+  return v;
+}
+
+absl::Status BatchAssembler::Push(const BatchGrads& grads) {
+  SumGrads(users_side_, model_->user_dim(), grads.users, &users_side_.grad_sum);
+  SumGrads(items_side_, model_->item_dim(), grads.items, &items_side_.grad_sum);
+  static constexpr uint64_t kDenseKey = 0;
+  std::vector<PushOp> ops;
+  ops.push_back({kUserTable, users_side_.keys, users_side_.grad_sum.data()});
+  ops.push_back({kItemTable, items_side_.keys, items_side_.grad_sum.data()});
+  const auto& dense_tables = model_->dense_tables();
+  for (size_t t = 0; t < dense_tables.size() && t < grads.dense.size(); ++t) {
+    ops.push_back({dense_tables[t].id, absl::MakeConstSpan(&kDenseKey, 1), grads.dense[t].data()});
+  }
+  return ps_->Push(ops);
+}
+
+}  // namespace psrec

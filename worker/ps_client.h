@@ -1,0 +1,38 @@
+// What the worker sees of the parameters: pull rows, push gradients (like
+// ps-lite's KVWorker). The gRPC client and the in-process client implement it;
+// training code never sees sockets or server internals.
+#ifndef PSREC_WORKER_PS_CLIENT_H_
+#define PSREC_WORKER_PS_CLIENT_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
+namespace psrec {
+
+struct PullOp {
+  uint32_t table = 0;
+  absl::Span<const uint64_t> keys;  // unique
+  float* values = nullptr;          // keys.size() x dim(table), filled in key order
+  uint8_t* found = nullptr;         // read-only pulls: one flag per key
+};
+
+struct PushOp {
+  uint32_t table = 0;
+  absl::Span<const uint64_t> keys;  // unique
+  const float* grads = nullptr;     // keys.size() x dim(table)
+};
+
+class PsClient {
+ public:
+  virtual ~PsClient() = default;
+  // Runs all ops, in parallel where the implementation can. Read-only pulls
+  // never create rows: missing ones read as zeros with found = 0.
+  virtual absl::Status Pull(absl::Span<const PullOp> ops, bool read_only) = 0;
+  virtual absl::Status Push(absl::Span<const PushOp> ops) = 0;
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_WORKER_PS_CLIENT_H_

@@ -1,0 +1,68 @@
+#include "worker/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "common/hash.h"
+
+namespace psrec {
+
+Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
+                 const NegativeSampler* sampler)
+    : config_(config), model_(model), sampler_(sampler), assembler_(model, ps) {}
+
+absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> shard,
+                                                uint32_t epoch, uint32_t shard_id) {
+  const bool ranking = config_.task() == "ranking";
+  const uint32_t neg = ranking ? config_.negatives() : 0;
+  CounterRng rng(config_.seed(), 0x7261696eULL + epoch, shard_id);
+
+  users_.clear();
+  items_.clear();
+  labels_.clear();
+  for (const Interaction& x : shard) {
+    users_.push_back(x.user);
+    items_.push_back(x.item);
+    labels_.push_back(ranking ? 1.0f : x.rating);
+    for (uint32_t n = 0; n < neg; ++n) {
+      users_.push_back(x.user);
+      items_.push_back(sampler_->Sample(x.user, rng));
+      labels_.push_back(0.0f);
+    }
+  }
+  const size_t total = users_.size();
+  order_.resize(total);
+  for (uint32_t i = 0; i < total; ++i) order_[i] = i;
+  // Fisher-Yates with the counter RNG: the same order on any machine.
+  for (size_t i = total; i > 1; --i) std::swap(order_[i - 1], order_[rng.Next() % i]);
+
+  ShardResult result;
+  const size_t batch = std::max<uint32_t>(1, config_.batch_size());
+  for (size_t begin = 0; begin < total; begin += batch) {
+    const size_t end = std::min(total, begin + batch);
+    batch_users_.clear();
+    batch_items_.clear();
+    batch_labels_.clear();
+    for (size_t i = begin; i < end; ++i) {
+      batch_users_.push_back(users_[order_[i]]);
+      batch_items_.push_back(items_[order_[i]]);
+      batch_labels_.push_back(labels_[order_[i]]);
+    }
+    if (auto s = assembler_.Gather(batch_users_, batch_items_, /*read_only=*/false); !s.ok()) {
+      return s;
+    }
+    const double loss = model_->ForwardBackward(assembler_.View(batch_labels_.data()), &grads_);
+    if (!std::isfinite(loss)) {
+      return absl::InternalError(absl::StrFormat(
+          "training diverged: loss is %g in epoch %d shard %d (lower --lr?)", loss, epoch,
+          shard_id));
+    }
+    if (auto s = assembler_.Push(grads_); !s.ok()) return s;
+    result.examples += end - begin;
+    result.loss_sum += loss * static_cast<double>(end - begin);
+  }
+  return result;
+}
+
+}  // namespace psrec

@@ -1,0 +1,51 @@
+// Training on one leased data shard: build the epoch's examples (positives
+// plus freshly sampled negatives for ranking), shuffle them deterministically
+// from (seed, epoch, shard), and run mini-batches through the model.
+#ifndef PSREC_WORKER_TRAINER_H_
+#define PSREC_WORKER_TRAINER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "common/dataset.h"
+#include "proto/psrec.pb.h"
+#include "worker/batch_assembler.h"
+#include "worker/models.h"
+#include "worker/negative_sampler.h"
+#include "worker/ps_client.h"
+
+namespace psrec {
+
+struct ShardResult {
+  uint64_t examples = 0;  // negatives included
+  double loss_sum = 0;    // sum over examples of the per-example loss
+};
+
+class Trainer {
+ public:
+  // `sampler` may be null for rating tasks. All pointers must outlive this.
+  Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
+          const NegativeSampler* sampler);
+
+  absl::StatusOr<ShardResult> TrainShard(absl::Span<const Interaction> shard, uint32_t epoch,
+                                         uint32_t shard_id);
+
+ private:
+  const rpc::RunConfig& config_;
+  const Model* model_;
+  const NegativeSampler* sampler_;
+  BatchAssembler assembler_;
+  BatchGrads grads_;
+  // The epoch's examples, reused across shards.
+  std::vector<uint64_t> users_, items_;
+  std::vector<float> labels_;
+  std::vector<uint32_t> order_;
+  std::vector<uint64_t> batch_users_, batch_items_;
+  std::vector<float> batch_labels_;
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_WORKER_TRAINER_H_

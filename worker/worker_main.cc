@@ -1,0 +1,110 @@
+#include "worker/worker_main.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/data_reader.h"
+#include "common/hash.h"
+#include "common/logging.h"
+#include "common/rpc_util.h"
+#include "common/shutdown_signal.h"
+#include "coordinator/coordinator_client.h"
+#include "worker/grpc_ps_client.h"
+#include "worker/trainer.h"
+
+namespace psrec {
+namespace {
+
+// Data shard of an interaction: by user, so that a shard holds all of a
+// user's interactions.
+uint32_t DataShardOf(uint64_t user, uint32_t shards) {
+  return static_cast<uint32_t>(Mix64(user ^ 0x64617461ULL) % shards);
+}
+
+int Fail(const absl::Status& s, const char* what) {
+  spdlog::error("{}: {}", what, s.message());
+  return 1;
+}
+
+}  // namespace
+
+int RunWorker(const WorkerOptions& options) {
+  ShutdownSignal shutdown;
+  CoordinatorClient coordinator(options.coordinator, options.retry_budget);
+  auto reg = coordinator.Register(rpc::ROLE_WORKER, "");
+  if (!reg.ok()) return Fail(reg.status(), "register with the coordinator");
+  const uint32_t id = reg->id();
+  const rpc::RunConfig& config = reg->config();
+  SetLogRole(absl::StrCat("worker ", id));
+
+  auto map = coordinator.WaitForShardMap(options.shard_map_timeout);
+  if (!map.ok()) return Fail(map.status(), "shard map");
+  const std::vector<TableConfig> tables = TablesFromConfig(config);
+  auto ps = GrpcPsClient::Create(*map, tables, options.retry_budget);
+  if (!ps.ok()) return Fail(ps.status(), "parameter-server client");
+
+  auto data = ReadInteractions(config.train_path(), ReaderOptionsFromConfig(config));
+  if (!data.ok()) return Fail(data.status(), "training data");
+  const uint32_t num_shards = std::max<uint32_t>(1, config.data_shards());
+  std::vector<std::vector<Interaction>> shards(num_shards);
+  for (const Interaction& x : *data) shards[DataShardOf(x.user, num_shards)].push_back(x);
+
+  std::unique_ptr<NegativeSampler> sampler;
+  if (config.task() == "ranking") {
+    std::vector<uint64_t> items;
+    UnpackArray(config.item_ids(), &items);
+    if (items.empty()) return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
+    sampler = std::make_unique<NegativeSampler>(std::move(items), *data);
+  }
+  auto model = Model::Create(config.model(), tables, config.global_mean());
+  if (!model.ok()) return Fail(model.status(), "model");
+  Trainer trainer(config, model->get(), ps->get(), sampler.get());
+  spdlog::info("joined: {} interactions in {} data shards, {} servers", data->size(), num_shards,
+               map->server_addresses_size());
+
+  std::thread heartbeat([&] {
+    while (!shutdown.WaitFor(absl::Seconds(1))) {
+      auto hb = coordinator.Heartbeat(rpc::ROLE_WORKER, id);
+      if (hb.ok() && hb->shutdown()) shutdown.Request();
+    }
+  });
+  int code = 0;
+  while (!shutdown.requested()) {
+    auto lease = coordinator.AcquireLease(id);
+    if (!lease.ok()) {
+      code = Fail(lease.status(), "lease");
+      break;
+    }
+    if (lease->kind() == rpc::LeaseResponse::DONE) break;
+    if (lease->kind() == rpc::LeaseResponse::WAIT) {
+      shutdown.WaitFor(absl::Milliseconds(std::max<uint32_t>(1, lease->retry_ms())));
+      continue;
+    }
+    const absl::Time start = absl::Now();
+    auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard());
+    if (!result.ok()) {
+      code = Fail(result.status(), "training");
+      break;
+    }
+    rpc::CompleteRequest done;
+    done.set_worker_id(id);
+    done.set_epoch(lease->epoch());
+    done.set_shard(lease->shard());
+    done.set_examples(result->examples);
+    done.set_loss_sum(result->loss_sum);
+    done.set_compute_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+    if (auto s = coordinator.CompleteLease(done); !s.ok()) {
+      code = Fail(s, "report shard");
+      break;
+    }
+    spdlog::debug("epoch {} shard {}: {} examples, loss {:.4f}", lease->epoch(), lease->shard(),
+                  result->examples, result->examples ? result->loss_sum / result->examples : 0.0);
+  }
+  shutdown.Request();
+  heartbeat.join();
+  return code;
+}
+
+}  // namespace psrec
