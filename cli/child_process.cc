@@ -28,7 +28,8 @@ std::string DescribeExit(int status) {
 }  // namespace
 
 absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::string& name,
-                                                 const std::vector<std::string>& role_and_args) {
+                                                 const std::vector<std::string>& role_and_args,
+                                                 const std::string& exe_path) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
   const pid_t parent = ::getpid();
@@ -41,9 +42,14 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::string& name,
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   char exe[4096];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return ErrnoToStatus(errno, "readlink /proc/self/exe");
-  exe[n] = '\0';
+  if (exe_path.empty()) {
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) return ErrnoToStatus(errno, "readlink /proc/self/exe");
+    exe[n] = '\0';
+  } else {
+    if (exe_path.size() >= sizeof(exe)) return absl::InvalidArgumentError("exe path too long");
+    std::memcpy(exe, exe_path.c_str(), exe_path.size() + 1);
+  }
 
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoToStatus(errno, "fork");

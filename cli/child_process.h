@@ -16,9 +16,11 @@ namespace psrec {
 
 class ChildProcess {
  public:
-  // Starts `psrec ROLE ARGS... --ready_fd=N`; `name` is for messages.
+  // Starts `EXE ROLE ARGS... --ready_fd=N`; `name` is for messages. An empty
+  // `exe` means this same binary (/proc/self/exe).
   static absl::StatusOr<ChildProcess> Spawn(const std::string& name,
-                                            const std::vector<std::string>& role_and_args);
+                                            const std::vector<std::string>& role_and_args,
+                                            const std::string& exe = "");
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess();

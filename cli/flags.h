@@ -11,6 +11,7 @@
 #include "proto/psrec.pb.h"
 #include "server/server_main.h"
 #include "worker/worker_main.h"
+#include "cli/options.h"
 
 namespace psrec {
 
@@ -22,34 +23,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags();
 absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags();
 absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags();
 
-struct TrainOptions {
-  rpc::RunConfig config;
-  uint32_t servers = 2;
-  uint32_t workers = 2;
-  std::string test_path;
-  std::string test_negatives_path;
-  std::string metrics_json;
-  std::string model_out;
-  std::string run_dir;  // synthetic data and scratch files
-  std::string log_level;
-  absl::Duration startup_timeout;
-};
 absl::StatusOr<TrainOptions> TrainOptionsFromFlags();
 
-struct GenOptions {
-  std::string out_dir;
-  bool implicit = true;
-  uint64_t users = 0, items = 0, per_user = 0;
-  uint64_t seed = 0;
-};
 absl::StatusOr<GenOptions> GenOptionsFromFlags();
 
-struct EvalOptions {
-  std::string model_dir;
-  std::string test_path;
-  std::string test_negatives_path;
-  std::string metrics_json;
-};
 absl::StatusOr<EvalOptions> EvalOptionsFromFlags();
 
 std::string LogLevelFlag();

@@ -2,7 +2,7 @@
 #ifndef PSREC_CLI_TOOLS_H_
 #define PSREC_CLI_TOOLS_H_
 
-#include "cli/flags.h"
+#include "cli/options.h"
 
 namespace psrec {
 

@@ -27,8 +27,8 @@
 namespace psrec {
 namespace {
 
-constexpr absl::string_view kFormats[] = {"auto", "tsv",  "csv",
-                                          "dat",  "ncf",  "delimited"};
+constexpr absl::string_view kFormats[] = {"auto", "tsv", "csv",
+                                          "dat",  "ncf", "delimited"};
 // The first one present wins: space comes last because it also pads fields
 // of the other formats.
 constexpr absl::string_view kDelimiterCandidates[] = {"\t", "::", ",", ";",
@@ -83,31 +83,71 @@ absl::StatusOr<std::string> ReadPlain(const std::string& path) {
   return out;
 }
 
-absl::StatusOr<std::string> ReadGzip(const std::string& path,
-                                     size_t compressed_size) {
-  gzFile gz = gzopen(path.c_str(), "rb");
-  if (gz == nullptr) return ErrnoStatus(errno, path, "cannot open");
-  gzbuffer(gz, 1 << 18);
+bool HasGzipMagic(absl::string_view data) {
+  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
+         static_cast<unsigned char>(data[1]) == 0x8b;
+}
+
+// Inflates from the bytes already read, so the file is opened only once.
+// Concatenated members (as `cat a.gz b.gz` makes) are all decoded.
+absl::StatusOr<std::string> Gunzip(const std::string& path,
+                                   absl::string_view compressed) {
+  z_stream z{};
+  // 16 + MAX_WBITS: expect a gzip wrapper, not raw zlib.
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+    return absl::InternalError(path + ": cannot start gzip decoder");
+  }
   std::string out;
-  out.resize(std::max<size_t>(compressed_size * 4, 1 << 16));
+  // The trailer holds the (last member's) size mod 2^32: a good first guess.
+  size_t guess = compressed.size() * 4;
+  if (compressed.size() >= 18) {
+    const auto* tail =
+        reinterpret_cast<const unsigned char*>(compressed.data()) +
+        compressed.size() - 4;
+    const size_t trailer_size = tail[0] | tail[1] << 8 | tail[2] << 16 |
+                                static_cast<size_t>(tail[3]) << 24;
+    // Deflate cannot beat ~1032:1, so a larger claim is not a real trailer.
+    guess = std::max(guess, std::min(trailer_size, compressed.size() * 1032));
+  }
+  out.resize(std::max<size_t>(guess + 1, 1 << 16));
   size_t used = 0;
+  size_t consumed = 0;
+  std::string error;
   while (true) {
     if (used == out.size()) out.resize(out.size() * 2);
-    // gzread takes an unsigned count, so large buffers are filled in steps.
-    unsigned chunk =
-        static_cast<unsigned>(std::min<size_t>(out.size() - used, 1u << 30));
-    int n = gzread(gz, &out[used], chunk);
-    if (n < 0) break;  // reported through gzerror below
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
+    // avail_in/avail_out are 32-bit, so big buffers go through in steps.
+    const size_t in_step =
+        std::min<size_t>(compressed.size() - consumed, 1u << 30);
+    const size_t out_step = std::min<size_t>(out.size() - used, 1u << 30);
+    z.next_in = reinterpret_cast<Bytef*>(
+        const_cast<char*>(compressed.data() + consumed));
+    z.avail_in = static_cast<uInt>(in_step);
+    z.next_out = reinterpret_cast<Bytef*>(&out[used]);
+    z.avail_out = static_cast<uInt>(out_step);
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    consumed += in_step - z.avail_in;
+    used += out_step - z.avail_out;
+    if (rc == Z_STREAM_END) {
+      // Another member may follow; anything else after the end is ignored,
+      // as gzip itself does with trailing padding.
+      if (!HasGzipMagic(compressed.substr(consumed))) break;
+      inflateReset(&z);
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && consumed == compressed.size() &&
+        z.avail_out != 0) {
+      error = "unexpected end of file";
+      break;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      error = z.msg != nullptr ? z.msg : absl::StrCat("zlib error ", rc);
+      break;
+    }
   }
-  int errnum = Z_OK;
-  const char* message = gzerror(gz, &errnum);
-  std::string detail = message == nullptr ? "" : message;
-  gzclose(gz);
-  if (errnum != Z_OK && errnum != Z_STREAM_END) {
+  inflateEnd(&z);
+  if (!error.empty()) {
     return absl::DataLossError(
-        absl::StrCat(path, ": corrupt gzip data: ", detail));
+        absl::StrCat(path, ": corrupt gzip data: ", error));
   }
   out.resize(used);
   return out;
@@ -317,8 +357,7 @@ struct ColumnPlan {
 enum class Role { kNone, kUser, kItem, kRating, kTimestamp };
 
 Role RoleForHeaderName(absl::string_view raw) {
-  std::string name =
-      absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
   if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
     name = name.substr(1, name.size() - 2);
   }
@@ -405,8 +444,8 @@ absl::Status AssignColumns(const std::vector<absl::string_view>& header,
             : "header has no item column (expected item, itemId, item_id, "
               "movieId, movie_id or iid)"));
   }
-  plan->rating = pick(options.rating_col, Role::kRating, 2,
-                      &plan->rating_optional);
+  plan->rating =
+      pick(options.rating_col, Role::kRating, 2, &plan->rating_optional);
   plan->timestamp = pick(options.timestamp_col, Role::kTimestamp, 3,
                          &plan->timestamp_optional);
   // A positional default yields to a column pinned to another role.
@@ -473,8 +512,10 @@ absl::StatusOr<ColumnPlan> PlanColumns(absl::string_view text,
   auto looks_like_header = [&](absl::string_view line, absl::string_view d) {
     SplitFields(line, d, &fields);
     if (fields.size() < 2) return false;
-    bool user_num = probe_user < fields.size() && IsUnsigned(fields[probe_user]);
-    bool item_num = probe_item < fields.size() && IsUnsigned(fields[probe_item]);
+    bool user_num =
+        probe_user < fields.size() && IsUnsigned(fields[probe_user]);
+    bool item_num =
+        probe_item < fields.size() && IsUnsigned(fields[probe_item]);
     return !user_num && !item_num;
   };
 
@@ -532,26 +573,24 @@ absl::StatusOr<std::vector<Interaction>> ParseInteractions(
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     SplitFields(line, plan.delimiter, &fields);
     if (fields.size() < plan.min_fields) {
-      return absl::InvalidArgumentError(LineError(
-          source, n,
-          absl::StrCat("expected at least ", plan.min_fields,
-                       " fields separated by '", shown_delimiter, "', got ",
-                       fields.size())));
+      return absl::InvalidArgumentError(
+          LineError(source, n,
+                    absl::StrCat("expected at least ", plan.min_fields,
+                                 " fields separated by '", shown_delimiter,
+                                 "', got ", fields.size())));
     }
     Interaction& row = out.emplace_back();
     absl::string_view f = fields[plan.user];
     if (!absl::SimpleAtoi(f, &row.user)) {
       return absl::InvalidArgumentError(LineError(
           source, n,
-          absl::StrCat("user id '", f,
-                       "' is not an unsigned 64-bit integer")));
+          absl::StrCat("user id '", f, "' is not an unsigned 64-bit integer")));
     }
     f = fields[plan.item];
     if (!absl::SimpleAtoi(f, &row.item)) {
       return absl::InvalidArgumentError(LineError(
           source, n,
-          absl::StrCat("item id '", f,
-                       "' is not an unsigned 64-bit integer")));
+          absl::StrCat("item id '", f, "' is not an unsigned 64-bit integer")));
     }
     if (options.implicit) {
       row.rating = 1.0f;
@@ -559,9 +598,9 @@ absl::StatusOr<std::vector<Interaction>> ParseInteractions(
                static_cast<size_t>(plan.rating) < fields.size()) {
       f = fields[plan.rating];
       if (!absl::SimpleAtof(f, &row.rating) || !std::isfinite(row.rating)) {
-        return absl::InvalidArgumentError(LineError(
-            source, n,
-            absl::StrCat("rating '", f, "' is not a finite number")));
+        return absl::InvalidArgumentError(
+            LineError(source, n,
+                      absl::StrCat("rating '", f, "' is not a finite number")));
       }
     }
     if (plan.timestamp >= 0 &&
@@ -595,23 +634,23 @@ absl::StatusOr<std::vector<RankingCase>> ParseNegatives(
         comma == absl::string_view::npos) {
       return absl::InvalidArgumentError(LineError(
           source, n,
-          absl::StrCat("expected '(user,item)' as the first field, got '",
-                       pair, "'")));
+          absl::StrCat("expected '(user,item)' as the first field, got '", pair,
+                       "'")));
     }
     RankingCase& c = out.emplace_back();
     absl::string_view user = pair.substr(1, comma - 1);
     absl::string_view item = pair.substr(comma + 1, pair.size() - comma - 2);
     if (!absl::SimpleAtoi(user, &c.user)) {
-      return absl::InvalidArgumentError(LineError(
-          source, n,
-          absl::StrCat("user id '", user,
-                       "' is not an unsigned 64-bit integer")));
+      return absl::InvalidArgumentError(
+          LineError(source, n,
+                    absl::StrCat("user id '", user,
+                                 "' is not an unsigned 64-bit integer")));
     }
     if (!absl::SimpleAtoi(item, &c.test_item)) {
-      return absl::InvalidArgumentError(LineError(
-          source, n,
-          absl::StrCat("item id '", item,
-                       "' is not an unsigned 64-bit integer")));
+      return absl::InvalidArgumentError(
+          LineError(source, n,
+                    absl::StrCat("item id '", item,
+                                 "' is not an unsigned 64-bit integer")));
     }
     c.negatives.reserve(fields.size() - 1);
     for (size_t i = 1; i < fields.size(); ++i) {
@@ -619,10 +658,10 @@ absl::StatusOr<std::vector<RankingCase>> ParseNegatives(
       if (fields[i].empty() && i + 1 == fields.size()) break;
       uint64_t neg;
       if (!absl::SimpleAtoi(fields[i], &neg)) {
-        return absl::InvalidArgumentError(LineError(
-            source, n,
-            absl::StrCat("negative item id '", fields[i],
-                         "' is not an unsigned 64-bit integer")));
+        return absl::InvalidArgumentError(
+            LineError(source, n,
+                      absl::StrCat("negative item id '", fields[i],
+                                   "' is not an unsigned 64-bit integer")));
       }
       c.negatives.push_back(neg);
     }
@@ -637,10 +676,7 @@ absl::StatusOr<std::string> ReadFileMaybeGz(const std::string& path) {
   absl::StatusOr<std::string> raw = ReadPlain(path);
   if (!raw.ok()) return raw.status();
   // Sniff the magic rather than trust the name: downloads lose their suffix.
-  if (raw->size() >= 2 && static_cast<unsigned char>((*raw)[0]) == 0x1f &&
-      static_cast<unsigned char>((*raw)[1]) == 0x8b) {
-    return ReadGzip(path, raw->size());
-  }
+  if (HasGzipMagic(*raw)) return Gunzip(path, *raw);
   return raw;
 }
 

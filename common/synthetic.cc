@@ -113,7 +113,8 @@ class Generator {
   SyntheticData Run() {
     SyntheticData out;
     PlantFactors();
-    const uint64_t expected = options_.num_users * options_.interactions_per_user;
+    const uint64_t expected =
+        options_.num_users * options_.interactions_per_user;
     out.train.reserve(expected);
     out.test.reserve(options_.implicit ? options_.num_users : expected / 4);
     if (options_.implicit) out.ranking.reserve(options_.num_users);
@@ -135,7 +136,9 @@ class Generator {
     // any rank, so the affinity signal does not fade as rank grows.
     const double scale = std::pow(static_cast<double>(rank_), -0.25);
     user_factors_.resize(options_.num_users * rank_);
-    for (float& x : user_factors_) x = static_cast<float>(scale * rng_.Normal());
+    for (float& x : user_factors_) {
+      x = static_cast<float>(scale * rng_.Normal());
+    }
     // Item factors are stored factor-major (and padded) for the user scan.
     item_factors_.assign(rank_ * padded_items_, 0.0f);
     for (uint64_t j = 0; j < num_items_; ++j) {
@@ -189,18 +192,22 @@ class Generator {
     const float* u = &user_factors_[user * rank_];
     float norm2 = 0.0f;
     for (size_t k = 0; k < rank_; ++k) norm2 += u[k] * u[k];
-    const float bound = kAffinityScale * std::sqrt(norm2) *
-                            static_cast<float>(max_item_norm_) +
-                        1e-3f;
+    const float bound =
+        kAffinityScale * std::sqrt(norm2) * static_cast<float>(max_item_norm_) +
+        1e-3f;
     for (size_t b = 0; b < padded_items_; b += kLanes) {
       float acc[kLanes];
-      for (size_t l = 0; l < kLanes; ++l) acc[l] = log_popularity_[b + l] - bound;
+      for (size_t l = 0; l < kLanes; ++l) {
+        acc[l] = log_popularity_[b + l] - bound;
+      }
       for (size_t k = 0; k < rank_; ++k) {
         const float c = kAffinityScale * u[k];
         const float* v = &item_factors_[k * padded_items_ + b];
         for (size_t l = 0; l < kLanes; ++l) acc[l] += c * v[l];
       }
-      for (size_t l = 0; l < kLanes; ++l) weights_[b + l] = ExpNonPositive(acc[l]);
+      for (size_t l = 0; l < kLanes; ++l) {
+        weights_[b + l] = ExpNonPositive(acc[l]);
+      }
     }
     for (size_t j = num_items_; j < padded_items_; ++j) weights_[j] = 0.0f;
   }
@@ -318,15 +325,14 @@ class Generator {
     std::iota(positions.begin(), positions.end(), 1);
     std::vector<bool> is_test(n, false);
     for (size_t i = 0; i < held_out; ++i) {
-      std::swap(positions[i],
-                positions[i + rng_.Below(positions.size() - i)]);
+      std::swap(positions[i], positions[i + rng_.Below(positions.size() - i)]);
       is_test[positions[i]] = true;
     }
     int64_t t = NextStartTime();
     for (size_t i = 0; i < n; ++i) {
       t += 1 + static_cast<int64_t>(rng_.Below(86400));
-      const double raw = 3.0 + 1.2 * Dot(u, items[i]) +
-                         options_.noise * rng_.Normal();
+      const double raw =
+          3.0 + 1.2 * Dot(u, items[i]) + options_.noise * rng_.Normal();
       const double rating = std::clamp(std::round(raw * 2.0) / 2.0, 1.0, 5.0);
       Interaction row{u + 1, static_cast<uint64_t>(items[i]) + 1,
                       static_cast<float>(rating), t};
@@ -338,6 +344,8 @@ class Generator {
     return 1'000'000'000 + static_cast<int64_t>(rng_.Below(100'000'000));
   }
 
+  // Item indices are held as uint32_t (halving scratch memory): a catalogue
+  // of 2^32 items would not fit in memory as factors anyway.
   const SyntheticOptions& options_;
   const size_t rank_;
   const uint64_t num_items_;

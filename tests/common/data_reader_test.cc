@@ -89,7 +89,7 @@ class DataReaderTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-// ---- formats -----------------------------------------------------------------
+// ---- formats ----------------------------------------------------------------
 
 TEST_F(DataReaderTest, NcfRating) {
   const std::string path = Write("train.rating",
@@ -107,18 +107,18 @@ TEST_F(DataReaderTest, NcfRating) {
 TEST_F(DataReaderTest, TabSeparatedFourColumns) {
   const std::string path =
       Write("u.data", "196\t242\t3\t881250949\n186\t302\t3\t891717742\n");
-  EXPECT_THAT(ReadOk(path, Format("tsv")),
-              ElementsAre(Row(196, 242, 3, 881250949),
-                          Row(186, 302, 3, 891717742)));
+  EXPECT_THAT(
+      ReadOk(path, Format("tsv")),
+      ElementsAre(Row(196, 242, 3, 881250949), Row(186, 302, 3, 891717742)));
 }
 
 TEST_F(DataReaderTest, DoubleColonDat) {
-  const std::string path = Write(
-      "ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n");
+  const std::string path =
+      Write("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n");
   for (const char* format : {"dat", "auto"}) {
-    EXPECT_THAT(ReadOk(path, Format(format)),
-                ElementsAre(Row(1, 1193, 5, 978300760),
-                            Row(1, 661, 3, 978302109)))
+    EXPECT_THAT(
+        ReadOk(path, Format(format)),
+        ElementsAre(Row(1, 1193, 5, 978300760), Row(1, 661, 3, 978302109)))
         << format;
   }
 }
@@ -129,9 +129,9 @@ TEST_F(DataReaderTest, CsvWithHeaderAndHalfStars) {
                                  "1,2,3.5,1112486027\n"
                                  "1,29,0.5,1112484676\n");
   for (const char* format : {"csv", "auto", "delimited"}) {
-    EXPECT_THAT(ReadOk(path, Format(format)),
-                ElementsAre(Row(1, 2, 3.5, 1112486027),
-                            Row(1, 29, 0.5, 1112484676)))
+    EXPECT_THAT(
+        ReadOk(path, Format(format)),
+        ElementsAre(Row(1, 2, 3.5, 1112486027), Row(1, 29, 0.5, 1112484676)))
         << format;
   }
 }
@@ -141,7 +141,8 @@ TEST_F(DataReaderTest, HeaderMapsReorderedColumnsByName) {
                                  "Timestamp,Rating,Item_ID,USER,extra\n"
                                  "100,4.5,7,3,x\n"
                                  "200,1,8,4,y\n");
-  EXPECT_THAT(ReadOk(path), ElementsAre(Row(3, 7, 4.5, 100), Row(4, 8, 1, 200)));
+  EXPECT_THAT(ReadOk(path),
+              ElementsAre(Row(3, 7, 4.5, 100), Row(4, 8, 1, 200)));
 }
 
 TEST_F(DataReaderTest, HeaderAliases) {
@@ -174,13 +175,11 @@ TEST_F(DataReaderTest, DetectsDelimiters) {
     const char* name;
     const char* content;
   };
-  for (const Case& c : {Case{"semicolon", "1;2;4;9\n"},
-                        Case{"space", "1 2 4 9\n"},
-                        Case{"aligned", "  1    2  4   9\n"},
-                        Case{"comma", "1,2,4,9\n"},
-                        Case{"comma_space", "1, 2, 4, 9\n"},
-                        Case{"colons", "1::2::4::9\n"},
-                        Case{"tab", "1\t2\t4\t9\n"}}) {
+  for (const Case& c :
+       {Case{"semicolon", "1;2;4;9\n"}, Case{"space", "1 2 4 9\n"},
+        Case{"aligned", "  1    2  4   9\n"}, Case{"comma", "1,2,4,9\n"},
+        Case{"comma_space", "1, 2, 4, 9\n"}, Case{"colons", "1::2::4::9\n"},
+        Case{"tab", "1\t2\t4\t9\n"}}) {
     EXPECT_THAT(ReadOk(Write(c.name, c.content)), ElementsAre(Row(1, 2, 4, 9)))
         << c.name;
   }
@@ -228,8 +227,9 @@ TEST_F(DataReaderTest, ImplicitForcesRatingOne) {
 }
 
 TEST_F(DataReaderTest, CrlfLineEndings) {
-  const std::string path = Write(
-      "crlf.csv", "userId,movieId,rating,timestamp\r\n1,2,3.5,7\r\n\r\n4,5,1,8\r\n");
+  const std::string path =
+      Write("crlf.csv",
+            "userId,movieId,rating,timestamp\r\n1,2,3.5,7\r\n\r\n4,5,1,8\r\n");
   EXPECT_THAT(ReadOk(path), ElementsAre(Row(1, 2, 3.5, 7), Row(4, 5, 1, 8)));
 }
 
@@ -330,7 +330,7 @@ TEST_F(DataReaderTest, ErrorLineInGzipFile) {
             path + ":3: item id 'x' is not an unsigned 64-bit integer");
 }
 
-// ---- file-level errors ---------------------------------------------------------
+// ---- file-level errors ------------------------------------------------------
 
 TEST_F(DataReaderTest, MissingFile) {
   const std::string path = Path("does_not_exist.rating");
@@ -379,7 +379,7 @@ TEST_F(DataReaderTest, TruncatedGzipIsDataLoss) {
   EXPECT_THAT(rows.status().message(), HasSubstr(path));
 }
 
-// ---- gzip and writing ------------------------------------------------------------
+// ---- gzip and writing -------------------------------------------------------
 
 TEST_F(DataReaderTest, GzipDetectedByMagicNotName) {
   const std::string path = WriteGzip("no_suffix", "1::2::3::4\n");
@@ -390,6 +390,22 @@ TEST_F(DataReaderTest, GzipDetectedByMagicNotName) {
   // And a plain file named .gz is read as plain text.
   const std::string fake = Write("fake.gz", "5\t6\n");
   EXPECT_THAT(ReadOk(fake), ElementsAre(Row(5, 6, 1, 0)));
+}
+
+TEST_F(DataReaderTest, ConcatenatedGzipMembers) {
+  // A large, very compressible first member and a tiny second one: the
+  // trailer's size hint covers only the last member, so the buffer must grow.
+  std::string first;
+  for (int i = 0; i < 100000; ++i) first += "1\t2\t3\t4\n";
+  const std::string path = WriteGzip("multi.gz", first);
+  gzFile gz = gzopen(path.c_str(), "ab");  // appends a second member
+  ASSERT_NE(gz, nullptr);
+  const std::string second = "5\t6\t7\t8\n";
+  gzwrite(gz, second.data(), second.size());
+  gzclose(gz);
+  std::vector<Interaction> rows = ReadOk(path);
+  ASSERT_EQ(rows.size(), 100001u);
+  EXPECT_THAT(rows.back(), Row(5, 6, 7, 8));
 }
 
 TEST_F(DataReaderTest, RoundTripPlainAndGzip) {
@@ -435,7 +451,7 @@ TEST_F(DataReaderTest, WriteIntoMissingDirectoryFails) {
   EXPECT_THAT(status.message(), HasSubstr("no/such/dir/out.tsv"));
 }
 
-// ---- negatives ----------------------------------------------------------------------
+// ---- negatives --------------------------------------------------------------
 
 TEST_F(DataReaderTest, ReadsNegatives) {
   const std::string path = Write("test.negative",
@@ -501,7 +517,7 @@ TEST_F(DataReaderTest, MalformedNegatives) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// ---- facts ---------------------------------------------------------------------------
+// ---- facts ------------------------------------------------------------------
 
 TEST(ComputeFactsTest, CountsAndSortedItems) {
   DatasetFacts facts = ComputeFacts(

@@ -53,8 +53,8 @@ TEST(SyntheticTest, DeterministicForSameOptions) {
 TEST(SyntheticTest, SeedChangesData) {
   SyntheticOptions other = Small(true);
   other.seed = 43;
-  EXPECT_FALSE(
-      SameRows(GenerateSynthetic(Small(true)).train, GenerateSynthetic(other).train));
+  EXPECT_FALSE(SameRows(GenerateSynthetic(Small(true)).train,
+                        GenerateSynthetic(other).train));
 }
 
 TEST(SyntheticTest, ImplicitShape) {
@@ -73,8 +73,9 @@ TEST(SyntheticTest, ImplicitShape) {
     train_by_user[row.user].push_back(&row);
   }
   // The mean is honoured and nobody falls below the floor of 5.
-  const double mean = static_cast<double>(data.train.size() + data.test.size()) /
-                      options.num_users;
+  const double mean =
+      static_cast<double>(data.train.size() + data.test.size()) /
+      options.num_users;
   EXPECT_NEAR(mean, options.interactions_per_user, 2.0);
   for (const Interaction& test : data.test) {
     const auto& rows = train_by_user[test.user];

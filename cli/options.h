@@ -1,0 +1,43 @@
+// Options of the driver-side subcommands (train, gen, eval), built from
+// flags by cli/flags.cc.
+#ifndef PSREC_CLI_OPTIONS_H_
+#define PSREC_CLI_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "proto/psrec.pb.h"
+
+namespace psrec {
+
+struct TrainOptions {
+  rpc::RunConfig config;
+  uint32_t servers = 2;
+  uint32_t workers = 2;
+  std::string test_path;
+  std::string test_negatives_path;
+  std::string metrics_json;
+  std::string model_out;
+  std::string run_dir;  // synthetic data and scratch files
+  std::string log_level;
+  absl::Duration startup_timeout;
+};
+
+struct GenOptions {
+  std::string out_dir;
+  bool implicit = true;
+  uint64_t users = 0, items = 0, per_user = 0;
+  uint64_t seed = 0;
+};
+
+struct EvalOptions {
+  std::string model_dir;
+  std::string test_path;
+  std::string test_negatives_path;
+  std::string metrics_json;
+};
+
+}  // namespace psrec
+
+#endif  // PSREC_CLI_OPTIONS_H_

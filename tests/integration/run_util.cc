@@ -1,0 +1,107 @@
+#include "tests/integration/run_util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace psrec::testing_util {
+
+RunResult RunPsrec(const std::vector<std::string>& args, int timeout_seconds) {
+  static int counter = 0;
+  const std::string base = absl::StrCat(::testing::TempDir(), "/psrec_run_", getpid(), "_", counter++);
+  const std::string out_path = base + ".out", err_path = base + ".err";
+  std::vector<std::string> argv_s = {PSREC_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  RunResult r;
+  int status = 0;
+  const absl::Time give_up = absl::Now() + absl::Seconds(timeout_seconds);
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) {
+      r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    if (absl::Now() > give_up) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      r.exit_code = -1;
+      ADD_FAILURE() << "psrec timed out after " << timeout_seconds << "s";
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Anything left in the group (there should be nothing) goes too.
+  kill(-pid, SIGKILL);
+  r.out = ReadFile(out_path);
+  r.err = ReadFile(err_path);
+  return r;
+}
+
+std::string MakeTempDir(const std::string& name) {
+  static int counter = 0;
+  std::string dir = absl::StrCat(::testing::TempDir(), "/", name, "_", getpid(), "_", counter++);
+  std::string cmd = absl::StrCat("rm -rf '", dir, "'");
+  if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << cmd;
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double JsonNumber(const std::string& json, const std::string& key) {
+  const std::string needle = absl::StrCat("\"", key, "\":");
+  size_t at = json.find(needle);
+  if (at == std::string::npos) return NAN;
+  at += needle.size();
+  while (at < json.size() && json[at] == ' ') ++at;
+  size_t end = json.find_first_of(",}\n", at);
+  double v;
+  if (!absl::SimpleAtod(json.substr(at, end - at), &v)) return NAN;
+  return v;
+}
+
+std::string DataDir() {
+  const char* env = std::getenv("PSREC_DATA_DIR");
+  std::string dir = env && *env ? env : std::string(PSREC_SOURCE_DIR) + "/../shared/data";
+  struct stat st;
+  if (stat((dir + "/ml-100k-loo/train.rating").c_str(), &st) != 0) return "";
+  return dir;
+}
+
+bool SkipsAreFailures() {
+  const char* v = std::getenv("PSREC_REQUIRE_DATA");
+  return v != nullptr && std::string(v) == "1";
+}
+
+}  // namespace psrec::testing_util

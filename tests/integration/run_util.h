@@ -1,0 +1,48 @@
+// Helpers for tests that run the real `psrec` binary as separate processes.
+#ifndef PSREC_TESTS_INTEGRATION_RUN_UTIL_H_
+#define PSREC_TESTS_INTEGRATION_RUN_UTIL_H_
+
+#include <string>
+#include <vector>
+
+namespace psrec::testing_util {
+
+struct RunResult {
+  int exit_code = -1;  // -1: killed by a signal or timed out
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs `psrec ARGS...` (the binary CMake built), in its own process group,
+// killing the whole group after `timeout_seconds`.
+RunResult RunPsrec(const std::vector<std::string>& args, int timeout_seconds = 300);
+
+// A fresh empty directory under the test temp dir.
+std::string MakeTempDir(const std::string& name);
+
+std::string ReadFile(const std::string& path);
+
+// The number value of "key": in a flat JSON object (first occurrence);
+// NaN when absent or null.
+double JsonNumber(const std::string& json, const std::string& key);
+
+// MovieLens directory: $PSREC_DATA_DIR or ../shared/data beside the source
+// tree. Empty when absent.
+std::string DataDir();
+
+// Call at the start of a test that needs `what`: skips with a message, or
+// fails when PSREC_REQUIRE_DATA=1 (CI) so that a skip cannot pass silently.
+#define PSREC_REQUIRE(cond, what)                                                   \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      if (::psrec::testing_util::SkipsAreFailures()) {                              \
+        FAIL() << what << " is missing and PSREC_REQUIRE_DATA=1";                   \
+      }                                                                             \
+      GTEST_SKIP() << what << " is missing (set PSREC_DATA_DIR); skipping";         \
+    }                                                                               \
+  } while (0)
+bool SkipsAreFailures();
+
+}  // namespace psrec::testing_util
+
+#endif  // PSREC_TESTS_INTEGRATION_RUN_UTIL_H_
