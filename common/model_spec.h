@@ -24,7 +24,7 @@ struct TableConfig {
   bool dense = false;
   float init_std = 0.0f;
   float init_uniform = 0.0f;
-  uint32_t zero_prefix = 0;
+  uint32_t zero_prefix = 0;  // leading floats (biases): start at 0, no L2
   float lr_scale = 1.0f;
   float l2 = 0.0f;
 };

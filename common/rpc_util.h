@@ -14,8 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "common/data_reader.h"
-#include "common/model_spec.h"
+#include "common/config_proto.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -27,8 +26,9 @@ inline constexpr uint32_t kProtocolVersion = rpc::PROTOCOL_VERSION_CURRENT;
 grpc::Status ToGrpc(const absl::Status& s);
 absl::Status FromGrpc(const grpc::Status& s, absl::string_view context);
 
-// Packed arrays: psrec only runs on little-endian hosts (checked at start-up),
-// so packing is a memcpy.
+// Packed arrays are little-endian on the wire; psrec builds only for
+// little-endian hosts (asserted here), so packing is a memcpy.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "psrec needs a little-endian host");
 template <typename T>
 void PackArray(absl::Span<const T> values, std::string* out) {
   out->resize(values.size() * sizeof(T));
@@ -43,11 +43,6 @@ bool UnpackArray(const std::string& bytes, std::vector<T>* out) {
   return true;
 }
 
-rpc::TableSpec ToProto(const TableConfig& t);
-TableConfig FromProto(const rpc::TableSpec& t);
-std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config);
-// How every process reads the run's training file.
-ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
 
 // A channel with psrec's message limits and keepalive.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);

@@ -93,7 +93,7 @@ void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, f
     float* row = RowPtr(s, slot);
     uint32_t step = ++s.steps[slot];
     optimizer_->Apply(row, row + dim, grads + i * dim, static_cast<int>(dim), table_lr,
-                      config_.l2, step);
+                      config_.l2, step, static_cast<int>(config_.zero_prefix));
   }
 }
 

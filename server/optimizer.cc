@@ -12,8 +12,8 @@ class SgdOptimizer : public Optimizer {
   explicit SgdOptimizer(float lr) : Optimizer(lr) {}
   int state_floats() const override { return 0; }
   void Apply(float* w, float*, const float* g, int n, float lr, float l2,
-             uint32_t) const override {
-    for (int i = 0; i < n; ++i) w[i] -= lr * (g[i] + l2 * w[i]);
+             uint32_t, int l2_begin) const override {
+    for (int i = 0; i < n; ++i) w[i] -= lr * (g[i] + (i >= l2_begin ? l2 : 0.0f) * w[i]);
   }
 };
 
@@ -22,9 +22,9 @@ class AdagradOptimizer : public Optimizer {
   AdagradOptimizer(float lr, float eps) : Optimizer(lr), eps_(eps) {}
   int state_floats() const override { return 1; }
   void Apply(float* w, float* acc, const float* g, int n, float lr, float l2,
-             uint32_t) const override {
+             uint32_t, int l2_begin) const override {
     for (int i = 0; i < n; ++i) {
-      float gi = g[i] + l2 * w[i];
+      float gi = g[i] + (i >= l2_begin ? l2 : 0.0f) * w[i];
       acc[i] += gi * gi;
       w[i] -= lr * gi / (std::sqrt(acc[i]) + eps_);
     }
@@ -40,7 +40,7 @@ class AdamOptimizer : public Optimizer {
       : Optimizer(lr), b1_(b1), b2_(b2), eps_(eps) {}
   int state_floats() const override { return 2; }
   void Apply(float* w, float* state, const float* g, int n, float lr, float l2,
-             uint32_t step) const override {
+             uint32_t step, int l2_begin) const override {
     float* m = state;
     float* v = state + n;
     const float c1 = 1.0f - static_cast<float>(std::pow(b1_, step));
@@ -48,7 +48,7 @@ class AdamOptimizer : public Optimizer {
     const float step_size = lr / c1;
     const float inv_sqrt_c2 = 1.0f / std::sqrt(c2);
     for (int i = 0; i < n; ++i) {
-      float gi = g[i] + l2 * w[i];
+      float gi = g[i] + (i >= l2_begin ? l2 : 0.0f) * w[i];
       m[i] = b1_ * m[i] + (1.0f - b1_) * gi;
       v[i] = b2_ * v[i] + (1.0f - b2_) * gi * gi;
       w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps_);

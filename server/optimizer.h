@@ -2,7 +2,7 @@
 // one summed gradient per key; only touched rows are updated (lazy), and each
 // row keeps its own optimizer state and its own step count, so Adam's bias
 // correction uses the number of updates *that row* has received. L2 is added
-// to the gradient of touched rows only: g' = g + l2 * w.
+// to the gradient of touched rows only: g' = g + l2 * w (biases excepted).
 #ifndef PSREC_SERVER_OPTIMIZER_H_
 #define PSREC_SERVER_OPTIMIZER_H_
 
@@ -29,8 +29,9 @@ class Optimizer {
   virtual int state_floats() const = 0;
   // One update of n parameters. `state` holds state_floats()*n floats laid out
   // [slot0 x n][slot1 x n]; `step` is this row's update count, 1 on its first.
+  // L2 applies to parameters [l2_begin, n) only (biases sit before l2_begin).
   virtual void Apply(float* param, float* state, const float* grad, int n, float lr,
-                     float l2, uint32_t step) const = 0;
+                     float l2, uint32_t step, int l2_begin = 0) const = 0;
   float lr() const { return lr_; }
 
  protected:

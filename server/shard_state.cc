@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
-#include "common/rpc_util.h"
+#include "common/config_proto.h"
 #include "server/model_file.h"
 
 namespace psrec {

@@ -1,0 +1,52 @@
+#include "common/config_proto.h"
+
+namespace psrec {
+
+rpc::TableSpec ToProto(const TableConfig& t) {
+  rpc::TableSpec p;
+  p.set_id(t.id);
+  p.set_name(t.name);
+  p.set_dim(t.dim);
+  p.set_dense(t.dense);
+  p.set_init_std(t.init_std);
+  p.set_init_uniform(t.init_uniform);
+  p.set_zero_prefix(t.zero_prefix);
+  p.set_lr_scale(t.lr_scale);
+  p.set_l2(t.l2);
+  return p;
+}
+
+TableConfig FromProto(const rpc::TableSpec& p) {
+  TableConfig t;
+  t.id = p.id();
+  t.name = p.name();
+  t.dim = p.dim();
+  t.dense = p.dense();
+  t.init_std = p.init_std();
+  t.init_uniform = p.init_uniform();
+  t.zero_prefix = p.zero_prefix();
+  t.lr_scale = p.lr_scale();
+  t.l2 = p.l2();
+  return t;
+}
+
+std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config) {
+  std::vector<TableConfig> tables;
+  for (const auto& t : config.tables()) tables.push_back(FromProto(t));
+  return tables;
+}
+
+ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& c) {
+  ReaderOptions o;
+  o.format = c.format().empty() ? "auto" : c.format();
+  o.delimiter = c.delimiter();
+  o.header = c.header();
+  o.user_col = c.user_col();
+  o.item_col = c.item_col();
+  o.rating_col = c.rating_col();
+  o.timestamp_col = c.timestamp_col();
+  o.implicit = c.task() == "ranking";
+  return o;
+}
+
+}  // namespace psrec

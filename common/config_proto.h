@@ -1,0 +1,23 @@
+// Conversions between the run configuration on the wire (RunConfig,
+// TableSpec) and psrec's plain structs. Protobuf only, no gRPC, so the
+// server's tables can use it without pulling in the RPC layer.
+#ifndef PSREC_COMMON_CONFIG_PROTO_H_
+#define PSREC_COMMON_CONFIG_PROTO_H_
+
+#include <vector>
+
+#include "common/data_reader.h"
+#include "common/model_spec.h"
+#include "proto/psrec.pb.h"
+
+namespace psrec {
+
+rpc::TableSpec ToProto(const TableConfig& t);
+TableConfig FromProto(const rpc::TableSpec& t);
+std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config);
+// How every process reads the run's training file.
+ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
+
+}  // namespace psrec
+
+#endif  // PSREC_COMMON_CONFIG_PROTO_H_
