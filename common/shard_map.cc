@@ -63,6 +63,11 @@ uint32_t Ring::Owner(uint32_t table, uint64_t id) const {
 std::vector<double> Ring::OwnedFractions() const {
   std::vector<double> frac(num_servers_, 0.0);
   if (positions_.empty()) return frac;
+  // One virtual node owns the whole ring, an arc of 2^64 that uint64 cannot hold.
+  if (positions_.size() == 1) {
+    frac[owners_[0]] = 1.0;
+    return frac;
+  }
   const double scale = 1.0 / 18446744073709551616.0;
   // Arc (prev, pos] belongs to the owner of pos; the first arc wraps.
   for (size_t i = 0; i < positions_.size(); ++i) {

@@ -9,7 +9,7 @@ psrec=build/psrec
 out=$(mktemp -d /tmp/psrec-quality-XXXXXX)
 [ -f "$data/ml-100k-loo/train.rating" ] || { echo "no MovieLens under $data (see README: Data)"; exit 1; }
 
-field() { sed -n "s/^  \"$2\": \([^,]*\),*$/\1/p" "$1"; }
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
 echo "== ranking: gmf on ml-100k-loo (HR@10, NDCG@10 of the last epoch) =="
 for seed in 1 2 3; do

@@ -64,8 +64,8 @@ absl::Status WriteModelShard(const std::string& path,
   std::string file(kMagic, sizeof(kMagic));
   Append<uint32_t>(&file, kModelFormatVersion);
   Append<uint32_t>(&file, static_cast<uint32_t>(
-                              crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
-                                    static_cast<uInt>(payload.size()))));
+                              crc32_z(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                    payload.size())));
   Append<uint64_t>(&file, payload.size());
   file += payload;
   return WriteFileAtomically(path, file);
@@ -92,7 +92,7 @@ absl::Status ReadModelShard(const std::string& path, const std::vector<Embedding
                                                path, data->size() - kHeaderBytes, payload_bytes));
   }
   const char* payload = data->data() + kHeaderBytes;
-  if (crc32(0, reinterpret_cast<const Bytef*>(payload), static_cast<uInt>(payload_bytes)) != crc) {
+  if (crc32_z(0, reinterpret_cast<const Bytef*>(payload), payload_bytes) != crc) {
     return absl::DataLossError(absl::StrFormat("%s: checksum mismatch", path));
   }
   Cursor c(payload, payload_bytes);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "common/rpc_util.h"
@@ -29,7 +30,7 @@ template <typename Req, typename Resp, typename Issue>
 absl::Status RunAll(std::vector<Call<Req, Resp>>& calls,
                     const std::vector<std::unique_ptr<rpc::ParameterServer::Stub>>& stubs,
                     const std::vector<std::string>& addresses, absl::Duration budget,
-                    const char* what, Issue issue) {
+                    const std::function<bool()>& cancelled, const char* what, Issue issue) {
   std::vector<size_t> pending(calls.size());
   for (size_t i = 0; i < calls.size(); ++i) pending[i] = i;
   const absl::Time give_up = absl::Now() + budget;
@@ -57,6 +58,9 @@ absl::Status RunAll(std::vector<Call<Req, Resp>>& calls,
       retry.push_back(i);
     }
     pending.swap(retry);
+    if (!pending.empty() && cancelled()) {
+      return absl::CancelledError(absl::StrCat(what, ": shutting down"));
+    }
     if (!pending.empty()) {
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(1));
@@ -137,7 +141,7 @@ absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
       where.emplace_back(o, std::move(slice.positions));
     }
   }
-  auto status = RunAll(calls, stubs_, addresses_, retry_budget_, "pull",
+  auto status = RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "pull",
                        [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                           const rpc::PullRequest* req, rpc::PullResponse* resp, auto done) {
                          stub->async()->Pull(ctx, req, resp, std::move(done));
@@ -191,7 +195,7 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
       calls.push_back(std::move(c));
     }
   }
-  return RunAll(calls, stubs_, addresses_, retry_budget_, "push",
+  return RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "push",
                 [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                    const rpc::PushRequest* req, rpc::PushResponse* resp, auto done) {
                   stub->async()->Push(ctx, req, resp, std::move(done));
@@ -205,7 +209,7 @@ absl::Status GrpcPsClient::SaveAll(const std::string& dir) {
     calls[s].server = s;
     calls[s].req.set_dir(dir);
   }
-  return RunAll(calls, stubs_, addresses_, retry_budget_, "save",
+  return RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "save",
                 [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                    const rpc::SaveRequest* req, rpc::SaveResponse* resp, auto done) {
                   stub->async()->Save(ctx, req, resp, std::move(done));
@@ -216,7 +220,7 @@ absl::StatusOr<std::vector<rpc::StatsResponse>> GrpcPsClient::StatsAll() {
   using StatsCall = Call<rpc::StatsRequest, rpc::StatsResponse>;
   std::vector<StatsCall> calls(stubs_.size());
   for (uint32_t s = 0; s < calls.size(); ++s) calls[s].server = s;
-  auto status = RunAll(calls, stubs_, addresses_, retry_budget_, "stats",
+  auto status = RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "stats",
                        [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                           const rpc::StatsRequest* req, rpc::StatsResponse* resp, auto done) {
                          stub->async()->Stats(ctx, req, resp, std::move(done));

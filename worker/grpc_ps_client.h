@@ -6,6 +6,7 @@
 #ifndef PSREC_WORKER_GRPC_PS_CLIENT_H_
 #define PSREC_WORKER_GRPC_PS_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ class GrpcPsClient : public PsClient {
   absl::Status Pull(absl::Span<const PullOp> ops, bool read_only) override;
   absl::Status Push(absl::Span<const PushOp> ops) override;
 
+  // Retries stop (with CANCELLED) once `cancelled()` is true: a worker told
+  // to shut down must not keep retrying servers that are going away.
+  void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+
   // Asks every server to write its shard of the model into `dir`.
   absl::Status SaveAll(const std::string& dir);
   // Per-server statistics, in server index order.
@@ -47,6 +52,7 @@ class GrpcPsClient : public PsClient {
   std::vector<uint32_t> dims_;  // by table id
   std::vector<bool> dense_;     // by table id
   absl::Duration retry_budget_;
+  std::function<bool()> cancelled_ = [] { return false; };
 };
 
 }  // namespace psrec

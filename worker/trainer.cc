@@ -13,7 +13,8 @@ Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
     : config_(config), model_(model), sampler_(sampler), assembler_(model, ps) {}
 
 absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> shard,
-                                                uint32_t epoch, uint32_t shard_id) {
+                                                uint32_t epoch, uint32_t shard_id,
+                                                const std::function<bool()>& stop) {
   const bool ranking = config_.task() == "ranking";
   const uint32_t neg = ranking ? config_.negatives() : 0;
   CounterRng rng(config_.seed(), 0x7261696eULL + epoch, shard_id);
@@ -40,6 +41,7 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
   ShardResult result;
   const size_t batch = std::max<uint32_t>(1, config_.batch_size());
   for (size_t begin = 0; begin < total; begin += batch) {
+    if (stop()) return absl::CancelledError("stopped between batches");
     const size_t end = std::min(total, begin + batch);
     batch_users_.clear();
     batch_items_.clear();

@@ -5,6 +5,7 @@
 #define PSREC_WORKER_TRAINER_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,8 +30,10 @@ class Trainer {
   Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
           const NegativeSampler* sampler);
 
+  // CANCELLED as soon as `stop()` turns true (checked between batches).
   absl::StatusOr<ShardResult> TrainShard(absl::Span<const Interaction> shard, uint32_t epoch,
-                                         uint32_t shard_id);
+                                         uint32_t shard_id,
+                                         const std::function<bool()>& stop = [] { return false; });
 
  private:
   const rpc::RunConfig& config_;

@@ -60,6 +60,7 @@ int RunWorker(const WorkerOptions& options) {
   }
   auto model = Model::Create(config.model(), tables, config.global_mean());
   if (!model.ok()) return Fail(model.status(), "model");
+  (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });
   Trainer trainer(config, model->get(), ps->get(), sampler.get());
   spdlog::info("joined: {} interactions in {} data shards, {} servers", data->size(), num_shards,
                map->server_addresses_size());
@@ -83,7 +84,13 @@ int RunWorker(const WorkerOptions& options) {
       continue;
     }
     const absl::Time start = absl::Now();
-    auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard());
+    auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard(),
+                                     [&shutdown] { return shutdown.requested(); });
+    if (absl::IsCancelled(result.status())) {
+      spdlog::info("shutting down mid-shard (epoch {} shard {} will be leased again)",
+                   lease->epoch(), lease->shard());
+      break;
+    }
     if (!result.ok()) {
       code = Fail(result.status(), "training");
       break;

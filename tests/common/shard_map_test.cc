@@ -126,6 +126,15 @@ TEST(RingTest, OwnedFractionsHandCase) {
   EXPECT_DOUBLE_EQ(frac[1], 0.25);
 }
 
+// With a single virtual node the only arc is the whole ring (2^64), which a
+// uint64 difference cannot hold.
+TEST(RingTest, OwnedFractionsSingleVnodeOwnsEverything) {
+  auto ring = Ring::FromParts({12345}, {0}, 1);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  EXPECT_NEAR(ring->OwnedFractions()[0], 1.0, 1e-12);
+  EXPECT_NEAR(Ring::Build(1, 1).OwnedFractions()[0], 1.0, 1e-12);
+}
+
 TEST(RingTest, OwnerOfHashIsFirstVnodeAtOrAfterWrapping) {
   auto ring = Ring::FromParts({100, 200, 300}, {2, 0, 1}, 3);
   ASSERT_TRUE(ring.ok()) << ring.status();

@@ -1,0 +1,342 @@
+#include "coordinator/coordinator_state.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/rpc_util.h"
+#include "common/shard_map.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace psrec {
+namespace {
+
+using ::testing::ElementsAre;
+
+rpc::RunConfig Config() {
+  rpc::RunConfig c;
+  c.set_model("gmf");
+  c.set_dim(16);
+  return c;
+}
+
+rpc::RegisterRequest Server(const std::string& address) {
+  rpc::RegisterRequest r;
+  r.set_protocol_version(kProtocolVersion);
+  r.set_role(rpc::ROLE_SERVER);
+  r.set_address(address);
+  return r;
+}
+
+rpc::RegisterRequest Worker() {
+  rpc::RegisterRequest r;
+  r.set_protocol_version(kProtocolVersion);
+  r.set_role(rpc::ROLE_WORKER);
+  return r;
+}
+
+uint32_t RegisterWorker(CoordinatorState& state) {
+  auto resp = state.Register(Worker());
+  EXPECT_TRUE(resp.ok()) << resp.status();
+  return resp->id();
+}
+
+rpc::CompleteRequest Complete(uint32_t worker, uint32_t epoch, uint32_t shard,
+                              uint64_t examples, double loss_sum) {
+  rpc::CompleteRequest r;
+  r.set_worker_id(worker);
+  r.set_epoch(epoch);
+  r.set_shard(shard);
+  r.set_examples(examples);
+  r.set_loss_sum(loss_sum);
+  return r;
+}
+
+LeaseOptions Leases(uint32_t epochs, uint32_t shards, bool gated = false) {
+  LeaseOptions o;
+  o.epochs = epochs;
+  o.data_shards = shards;
+  o.gated = gated;
+  return o;
+}
+
+// ---- membership and shard map ----------------------------------------------
+
+TEST(CoordinatorStateTest, ServersRegisterInOrder) {
+  CoordinatorState state(Config(), 3, Leases(1, 1));
+  const char* addresses[] = {"a:1", "b:2", "c:3"};
+  for (uint32_t i = 0; i < 3; ++i) {
+    auto resp = state.Register(Server(addresses[i]));
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->id(), i);
+    EXPECT_EQ(resp->expected_servers(), 3u);
+    EXPECT_EQ(resp->config().model(), "gmf");
+    EXPECT_EQ(resp->config().dim(), 16u);
+  }
+  // Re-registering (a restarted server) keeps the index.
+  auto again = state.Register(Server("b:2"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), 1u);
+  // One server too many.
+  auto extra = state.Register(Server("d:4"));
+  EXPECT_FALSE(extra.ok());
+  EXPECT_EQ(extra.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(state.Status().servers(), 3u);
+}
+
+TEST(CoordinatorStateTest, ServerNeedsAnAddressAndRequestsNeedARole) {
+  CoordinatorState state(Config(), 1, Leases(1, 1));
+  EXPECT_EQ(state.Register(Server("")).status().code(), absl::StatusCode::kInvalidArgument);
+  rpc::RegisterRequest no_role;
+  no_role.set_protocol_version(kProtocolVersion);
+  EXPECT_EQ(state.Register(no_role).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CoordinatorStateTest, WorkersGetSequentialIds) {
+  CoordinatorState state(Config(), 1, Leases(1, 1));
+  EXPECT_EQ(RegisterWorker(state), 0u);
+  EXPECT_EQ(RegisterWorker(state), 1u);
+  EXPECT_EQ(RegisterWorker(state), 2u);
+  EXPECT_EQ(state.Status().workers(), 3u);
+}
+
+TEST(CoordinatorStateTest, ProtocolMismatchIsFailedPrecondition) {
+  CoordinatorState state(Config(), 1, Leases(1, 1));
+  for (uint32_t version : {0u, kProtocolVersion + 1}) {
+    rpc::RegisterRequest r = Server("a:1");
+    r.set_protocol_version(version);
+    auto resp = state.Register(r);
+    EXPECT_EQ(resp.status().code(), absl::StatusCode::kFailedPrecondition) << version;
+  }
+  // Nothing was registered.
+  EXPECT_EQ(state.Status().servers(), 0u);
+  EXPECT_FALSE(state.GetShardMap().ready());
+}
+
+TEST(CoordinatorStateTest, ShardMapReadyOnlyWhenAllServersRegistered) {
+  CoordinatorState state(Config(), 3, Leases(1, 1));
+  EXPECT_FALSE(state.GetShardMap().ready());
+  ASSERT_TRUE(state.Register(Server("a:1")).ok());
+  ASSERT_TRUE(state.Register(Server("b:2")).ok());
+  EXPECT_FALSE(state.GetShardMap().ready());
+  ASSERT_TRUE(state.Register(Server("c:3")).ok());
+  rpc::ShardMapResponse resp = state.GetShardMap();
+  ASSERT_TRUE(resp.ready());
+  EXPECT_GT(resp.map().version(), 0u);
+  EXPECT_THAT(resp.map().server_addresses(), ElementsAre("a:1", "b:2", "c:3"));
+  // The ring is the pure function of the server count.
+  Ring expected = Ring::Build(3);
+  EXPECT_EQ(std::vector<uint64_t>(resp.map().ring_positions().begin(),
+                                  resp.map().ring_positions().end()),
+            expected.positions());
+  EXPECT_EQ(std::vector<uint32_t>(resp.map().ring_owners().begin(),
+                                  resp.map().ring_owners().end()),
+            expected.owners());
+  // A re-registration does not change the map.
+  const uint64_t version = resp.map().version();
+  ASSERT_TRUE(state.Register(Server("c:3")).ok());
+  EXPECT_EQ(state.GetShardMap().map().version(), version);
+}
+
+// ---- leases ------------------------------------------------------------------
+
+TEST(CoordinatorStateTest, UngatedEpochsLeaseEachShardOnceInOrder) {
+  CoordinatorState state(Config(), 1, Leases(2, 3));
+  const uint32_t w0 = RegisterWorker(state);
+  const uint32_t w1 = RegisterWorker(state);
+  std::set<std::pair<uint32_t, uint32_t>> leased;
+
+  // Epoch 0: three leases, then nothing free while they are outstanding.
+  std::vector<rpc::LeaseResponse> epoch0;
+  for (uint32_t w : {w0, w1, w0}) {
+    rpc::LeaseResponse l = state.AcquireLease(w);
+    ASSERT_EQ(l.kind(), rpc::LeaseResponse::LEASE);
+    EXPECT_EQ(l.epoch(), 0u);
+    EXPECT_TRUE(leased.insert({l.epoch(), l.shard()}).second) << "leased twice";
+    epoch0.push_back(l);
+  }
+  rpc::LeaseResponse wait = state.AcquireLease(w1);
+  EXPECT_EQ(wait.kind(), rpc::LeaseResponse::WAIT);
+  EXPECT_GT(wait.retry_ms(), 0u);
+
+  // Completing two of three does not open epoch 1.
+  ASSERT_TRUE(state.CompleteLease(Complete(w0, 0, epoch0[0].shard(), 100, 50.0)).ok());
+  ASSERT_TRUE(state.CompleteLease(Complete(w1, 0, epoch0[1].shard(), 200, 40.0)).ok());
+  EXPECT_EQ(state.AcquireLease(w1).kind(), rpc::LeaseResponse::WAIT);
+  EXPECT_EQ(state.Status().current_epoch(), 0u);
+  ASSERT_TRUE(state.CompleteLease(Complete(w0, 0, epoch0[2].shard(), 300, 30.0)).ok());
+  EXPECT_EQ(state.Status().current_epoch(), 1u);
+  EXPECT_FALSE(state.done());
+
+  // Epoch 1.
+  std::vector<rpc::LeaseResponse> epoch1;
+  for (uint32_t w : {w1, w0, w1}) {
+    rpc::LeaseResponse l = state.AcquireLease(w);
+    ASSERT_EQ(l.kind(), rpc::LeaseResponse::LEASE);
+    EXPECT_EQ(l.epoch(), 1u);
+    EXPECT_TRUE(leased.insert({l.epoch(), l.shard()}).second) << "leased twice";
+    epoch1.push_back(l);
+  }
+  EXPECT_EQ(state.AcquireLease(w0).kind(), rpc::LeaseResponse::WAIT);
+  for (const auto& l : epoch1) {
+    ASSERT_TRUE(state.CompleteLease(Complete(w0, 1, l.shard(), 10, 2.0)).ok());
+  }
+
+  // Every (epoch, shard) exactly once.
+  EXPECT_EQ(leased, (std::set<std::pair<uint32_t, uint32_t>>{
+                        {0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {1, 2}}));
+  EXPECT_EQ(state.AcquireLease(w0).kind(), rpc::LeaseResponse::DONE);
+  EXPECT_EQ(state.AcquireLease(w1).kind(), rpc::LeaseResponse::DONE);
+  EXPECT_TRUE(state.done());
+
+  rpc::StatusResponse status = state.Status();
+  EXPECT_TRUE(status.done());
+  EXPECT_EQ(status.epochs(), 2u);
+  ASSERT_EQ(status.history_size(), 2);
+  EXPECT_EQ(status.history(0).epoch(), 0u);
+  EXPECT_EQ(status.history(0).examples(), 600u);
+  EXPECT_DOUBLE_EQ(status.history(0).loss(), 120.0 / 600.0);
+  EXPECT_TRUE(status.history(0).complete());
+  EXPECT_GE(status.history(0).seconds(), 0.0);
+  EXPECT_EQ(status.history(1).epoch(), 1u);
+  EXPECT_EQ(status.history(1).examples(), 30u);
+  EXPECT_DOUBLE_EQ(status.history(1).loss(), 6.0 / 30.0);
+  EXPECT_TRUE(status.history(1).complete());
+}
+
+TEST(CoordinatorStateTest, HistoryShowsEpochInProgress) {
+  CoordinatorState state(Config(), 1, Leases(3, 2));
+  const uint32_t w = RegisterWorker(state);
+  EXPECT_EQ(state.Status().history_size(), 0);  // nothing leased yet
+  rpc::LeaseResponse l = state.AcquireLease(w);
+  ASSERT_EQ(l.kind(), rpc::LeaseResponse::LEASE);
+  ASSERT_TRUE(state.CompleteLease(Complete(w, 0, l.shard(), 8, 4.0)).ok());
+  rpc::StatusResponse status = state.Status();
+  ASSERT_EQ(status.history_size(), 1);
+  EXPECT_EQ(status.history(0).examples(), 8u);
+  EXPECT_DOUBLE_EQ(status.history(0).loss(), 0.5);
+  EXPECT_FALSE(status.history(0).complete());
+}
+
+TEST(CoordinatorStateTest, GatedEpochWaitsForTheDriver) {
+  CoordinatorState state(Config(), 1, Leases(3, 2, /*gated=*/true));
+  const uint32_t w = RegisterWorker(state);
+  EXPECT_EQ(state.Status().open_epochs(), 1u);
+  for (int i = 0; i < 2; ++i) {
+    rpc::LeaseResponse l = state.AcquireLease(w);
+    ASSERT_EQ(l.kind(), rpc::LeaseResponse::LEASE);
+    EXPECT_EQ(l.epoch(), 0u);
+    ASSERT_TRUE(state.CompleteLease(Complete(w, 0, l.shard(), 5, 1.0)).ok());
+  }
+  // Epoch 0 is done but epoch 1 is not allowed yet.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(state.AcquireLease(w).kind(), rpc::LeaseResponse::WAIT);
+  EXPECT_FALSE(state.done());
+
+  state.Gate(2, false);
+  EXPECT_EQ(state.Status().open_epochs(), 2u);
+  rpc::LeaseResponse l = state.AcquireLease(w);
+  ASSERT_EQ(l.kind(), rpc::LeaseResponse::LEASE);
+  EXPECT_EQ(l.epoch(), 1u);
+  // Gate never closes an epoch it opened.
+  state.Gate(1, false);
+  EXPECT_EQ(state.Status().open_epochs(), 2u);
+  rpc::LeaseResponse l2 = state.AcquireLease(w);
+  ASSERT_EQ(l2.kind(), rpc::LeaseResponse::LEASE);
+  EXPECT_EQ(l2.epoch(), 1u);
+  ASSERT_TRUE(state.CompleteLease(Complete(w, 1, l.shard(), 5, 1.0)).ok());
+  ASSERT_TRUE(state.CompleteLease(Complete(w, 1, l2.shard(), 5, 1.0)).ok());
+  EXPECT_EQ(state.AcquireLease(w).kind(), rpc::LeaseResponse::WAIT);
+
+  // The driver stops the run early: epoch 2 never runs.
+  state.Gate(2, /*stop=*/true);
+  EXPECT_EQ(state.AcquireLease(w).kind(), rpc::LeaseResponse::DONE);
+  EXPECT_TRUE(state.done());
+  EXPECT_TRUE(state.Status().done());
+}
+
+TEST(CoordinatorStateTest, StopEndsTheRunEvenWithLeasesOutstanding) {
+  CoordinatorState state(Config(), 1, Leases(2, 2));
+  const uint32_t w = RegisterWorker(state);
+  ASSERT_EQ(state.AcquireLease(w).kind(), rpc::LeaseResponse::LEASE);
+  state.Gate(0, /*stop=*/true);
+  EXPECT_EQ(state.AcquireLease(w).kind(), rpc::LeaseResponse::DONE);
+  EXPECT_TRUE(state.done());
+}
+
+TEST(CoordinatorStateTest, SilentWorkerLosesItsLease) {
+  LeaseOptions o = Leases(1, 1);
+  o.lease_timeout = absl::Milliseconds(50);
+  CoordinatorState state(Config(), 1, o);
+  const uint32_t silent = RegisterWorker(state);
+  const uint32_t alive = RegisterWorker(state);
+  rpc::LeaseResponse first = state.AcquireLease(silent);
+  ASSERT_EQ(first.kind(), rpc::LeaseResponse::LEASE);
+  EXPECT_EQ(state.AcquireLease(alive).kind(), rpc::LeaseResponse::WAIT);
+
+  absl::SleepFor(absl::Milliseconds(150));
+  rpc::LeaseResponse second = state.AcquireLease(alive);
+  ASSERT_EQ(second.kind(), rpc::LeaseResponse::LEASE);
+  EXPECT_EQ(second.epoch(), first.epoch());
+  EXPECT_EQ(second.shard(), first.shard());
+
+  ASSERT_TRUE(state.CompleteLease(Complete(alive, 0, 0, 7, 3.5)).ok());
+  EXPECT_EQ(state.AcquireLease(alive).kind(), rpc::LeaseResponse::DONE);
+  // The silent worker's late report of the same shard is not counted again.
+  ASSERT_TRUE(state.CompleteLease(Complete(silent, 0, 0, 7, 3.5)).ok());
+  rpc::StatusResponse status = state.Status();
+  ASSERT_EQ(status.history_size(), 1);
+  EXPECT_EQ(status.history(0).examples(), 7u);
+}
+
+TEST(CoordinatorStateTest, HeartbeatsKeepALease) {
+  LeaseOptions o = Leases(1, 1);
+  o.lease_timeout = absl::Milliseconds(250);
+  CoordinatorState state(Config(), 1, o);
+  const uint32_t busy = RegisterWorker(state);
+  const uint32_t other = RegisterWorker(state);
+  ASSERT_EQ(state.AcquireLease(busy).kind(), rpc::LeaseResponse::LEASE);
+  // Three timeouts pass while the holder keeps heartbeating.
+  const absl::Time end = absl::Now() + absl::Milliseconds(750);
+  while (absl::Now() < end) {
+    state.Heartbeat(rpc::ROLE_WORKER, busy);
+    EXPECT_EQ(state.AcquireLease(other).kind(), rpc::LeaseResponse::WAIT);
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+TEST(CoordinatorStateTest, DuplicateCompleteIsIgnored) {
+  CoordinatorState state(Config(), 1, Leases(1, 2));
+  const uint32_t w = RegisterWorker(state);
+  rpc::LeaseResponse a = state.AcquireLease(w);
+  rpc::LeaseResponse b = state.AcquireLease(w);
+  ASSERT_EQ(a.kind(), rpc::LeaseResponse::LEASE);
+  ASSERT_EQ(b.kind(), rpc::LeaseResponse::LEASE);
+  ASSERT_TRUE(state.CompleteLease(Complete(w, 0, a.shard(), 10, 1.0)).ok());
+  ASSERT_TRUE(state.CompleteLease(Complete(w, 0, a.shard(), 10, 1.0)).ok());
+  // Still one shard to go: the duplicate did not count as the second shard.
+  EXPECT_FALSE(state.done());
+  EXPECT_EQ(state.Status().history(0).examples(), 10u);
+  ASSERT_TRUE(state.CompleteLease(Complete(w, 0, b.shard(), 20, 3.0)).ok());
+  EXPECT_TRUE(state.done());
+  rpc::StatusResponse status = state.Status();
+  EXPECT_EQ(status.history(0).examples(), 30u);
+  EXPECT_DOUBLE_EQ(status.history(0).loss(), 4.0 / 30.0);
+}
+
+TEST(CoordinatorStateTest, CompleteOutOfRangeIsInvalidArgument) {
+  CoordinatorState state(Config(), 1, Leases(2, 3));
+  const uint32_t w = RegisterWorker(state);
+  EXPECT_EQ(state.CompleteLease(Complete(w, 2, 0, 1, 1.0)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.CompleteLease(Complete(w, 0, 3, 1, 1.0)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace psrec
