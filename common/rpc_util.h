@@ -52,6 +52,17 @@ void ConfigureServerBuilder(grpc::ServerBuilder* builder);
 // Sets a deadline `timeout` from now on the context.
 void SetDeadline(grpc::ClientContext* ctx, absl::Duration timeout);
 
+// Views a `bytes` field as T[] in place when it is suitably aligned (the
+// usual case), else copies it into `scratch`. The caller checked the size.
+template <typename T>
+absl::Span<const T> ViewArray(const std::string& bytes, std::vector<T>* scratch) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(T) == 0) {
+    return absl::Span<const T>(reinterpret_cast<const T*>(bytes.data()), bytes.size() / sizeof(T));
+  }
+  UnpackArray(bytes, scratch);
+  return *scratch;
+}
+
 // Builds and starts a gRPC server on host:port (port 0: the OS chooses) with
 // the given services; `*bound_port` receives the port actually bound.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(

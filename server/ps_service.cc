@@ -54,14 +54,9 @@ grpc::Status ParameterServerService::Pull(grpc::ServerContext*, const rpc::PullR
   if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
     return st;
   }
-  const size_t n = req->keys().size() / sizeof(uint64_t);
-  // Keys are read in place: the request outlives this call.
-  absl::Span<const uint64_t> keys(reinterpret_cast<const uint64_t*>(req->keys().data()), n);
-  std::vector<uint64_t> aligned;
-  if (reinterpret_cast<uintptr_t>(req->keys().data()) % alignof(uint64_t) != 0) {
-    UnpackArray(req->keys(), &aligned);
-    keys = aligned;
-  }
+  std::vector<uint64_t> scratch;
+  absl::Span<const uint64_t> keys = ViewArray(req->keys(), &scratch);
+  const size_t n = keys.size();
   std::string* values = resp->mutable_values();
   values->resize(n * table->dim() * sizeof(float));
   uint8_t* found = nullptr;
@@ -88,10 +83,10 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
                         absl::StrFormat("grads: %d bytes, expected %d keys x %d floats",
                                         req->grads().size(), n, table->dim()));
   }
-  std::vector<uint64_t> keys;
-  std::vector<float> grads;
-  UnpackArray(req->keys(), &keys);
-  UnpackArray(req->grads(), &grads);
+  std::vector<uint64_t> key_scratch;
+  std::vector<float> grad_scratch;
+  absl::Span<const uint64_t> keys = ViewArray(req->keys(), &key_scratch);
+  absl::Span<const float> grads = ViewArray(req->grads(), &grad_scratch);
   for (float g : grads) {
     if (!std::isfinite(g)) {
       nonfinite_.fetch_add(1, std::memory_order_relaxed);
