@@ -129,6 +129,10 @@ bool ChildProcess::Exited(std::string* description) {
   return true;
 }
 
+bool ChildProcess::ExitedCleanly() const {
+  return reaped_ && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+}
+
 void ChildProcess::Stop(absl::Duration grace) {
   if (pid_ < 0 || reaped_) return;
   ::kill(pid_, SIGTERM);

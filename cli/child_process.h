@@ -30,6 +30,8 @@ class ChildProcess {
   absl::StatusOr<int> WaitForPort(absl::Duration timeout);
   // Non-blocking: true once the child has exited; `*description` says how.
   bool Exited(std::string* description);
+  // After Exited() returned true: whether the child exited with status 0.
+  bool ExitedCleanly() const;
   // SIGTERM, then SIGKILL after `grace`; reaps the child. Idempotent.
   void Stop(absl::Duration grace);
   const std::string& name() const { return name_; }

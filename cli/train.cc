@@ -101,8 +101,8 @@ class LocalCluster {
   absl::Status CheckAlive() {
     for (auto& c : children_) {
       std::string how;
-      if (c->Exited(&how) && !(absl::StartsWith(c->name(), "worker") &&
-                               absl::EndsWith(how, "exited with status 0"))) {
+      const bool is_worker = absl::StartsWith(c->name(), "worker");
+      if (c->Exited(&how) && !(is_worker && c->ExitedCleanly())) {
         return absl::AbortedError(how + " (its log is above)");
       }
     }

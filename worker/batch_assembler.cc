@@ -3,6 +3,12 @@
 #include <cstring>
 
 namespace psrec {
+namespace {
+
+// A dense tensor is the single row 0 of its table.
+constexpr uint64_t kDenseKey = 0;
+
+}  // namespace
 
 void BatchAssembler::Dedupe(absl::Span<const uint64_t> ids, Side* side) {
   side->index.clear();
@@ -45,7 +51,6 @@ absl::Status BatchAssembler::Gather(absl::Span<const uint64_t> users,
 
   const auto& dense_tables = model_->dense_tables();
   dense_.resize(dense_tables.size());
-  static constexpr uint64_t kDenseKey = 0;
   std::vector<PullOp> ops;
   ops.push_back({kUserTable, users_side_.keys, users_side_.rows.data(), users_side_.found.data()});
   ops.push_back({kItemTable, items_side_.keys, items_side_.rows.data(), items_side_.found.data()});
@@ -82,7 +87,6 @@ BatchView BatchAssembler::View(const float* labels) const {
 absl::Status BatchAssembler::Push(const BatchGrads& grads) {
   SumGrads(users_side_, model_->user_dim(), grads.users, &users_side_.grad_sum);
   SumGrads(items_side_, model_->item_dim(), grads.items, &items_side_.grad_sum);
-  static constexpr uint64_t kDenseKey = 0;
   std::vector<PushOp> ops;
   ops.push_back({kUserTable, users_side_.keys, users_side_.grad_sum.data()});
   ops.push_back({kItemTable, items_side_.keys, items_side_.grad_sum.data()});
