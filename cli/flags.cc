@@ -24,7 +24,9 @@ ABSL_FLAG(int, rating_col, -1, "0-based rating column (default: by header name, 
 ABSL_FLAG(int, timestamp_col, -1, "0-based timestamp column (default: by header name, else 3).");
 
 // ---- model and optimisation ------------------------------------------------
-ABSL_FLAG(std::string, model, "gmf", "Model: mf (biased MF, ratings) or gmf (He et al., implicit).");
+ABSL_FLAG(std::string, model, "gmf",
+          "Model. Ranking (implicit feedback): gmf, mlp, neumf (He et al. 2017). Rating: mf "
+          "(biased MF), mf_mlp (biased MF + an MLP branch).");
 ABSL_FLAG(std::string, task, "", "ranking or rating (default: the model's task).");
 ABSL_FLAG(uint32_t, dim, 0, "Embedding size (0: the model's default).");
 ABSL_FLAG(uint32_t, epochs, 0, "Passes over the training data (0: the model's default).");
@@ -34,6 +36,21 @@ ABSL_FLAG(double, lr, 0, "Learning rate (0: the model's default).");
 ABSL_FLAG(std::string, optimizer, "", "sgd, adagrad or adam (default: the model's).");
 ABSL_FLAG(double, l2, -1, "L2 on touched embedding rows (-1: the model's default).");
 ABSL_FLAG(double, init_std, 0, "Std of the normal init of embeddings (0: the model's default).");
+ABSL_FLAG(std::string, init, "normal",
+          "Embedding init: normal or uniform, both with std --init_std (uniform: +-std*sqrt(3)).");
+ABSL_FLAG(std::string, layers, "",
+          "MLP tower hidden widths, e.g. 64,32,16 (mlp, neumf, mf_mlp; empty: the model's "
+          "default). The tower's input is the user's and the item's mlp embeddings side by side.");
+ABSL_FLAG(uint32_t, mlp_dim, 0,
+          "MLP embedding size per user/item (0: the model's default, or the first layer / 2).");
+ABSL_FLAG(std::string, activation, "relu", "Tower activation: relu, tanh, sigmoid or none.");
+ABSL_FLAG(double, dropout, 0, "Dropout rate on the tower's hidden outputs while training.");
+ABSL_FLAG(std::string, loss, "",
+          "logistic (ranking, default), bpr (ranking, pairwise: positive vs sampled negative) or "
+          "squared (rating, default).");
+ABSL_FLAG(double, dense_l2, -1,
+          "L2 on the dense tensors (tower and output layers; -1: the model's default).");
+ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
 ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
 ABSL_FLAG(uint32_t, data_shards, 0, "Data shards leased to workers per epoch (0: 2 x workers).");
@@ -84,7 +101,15 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
         task == "ranking" ? "gmf" : "mf"));
   }
   c.set_task(task);
-  c.set_loss(task == "ranking" ? "logistic" : "squared");
+  std::string loss = absl::GetFlag(FLAGS_loss);
+  if (loss.empty()) loss = task == "ranking" ? "logistic" : "squared";
+  if ((task == "ranking") != (loss == "logistic" || loss == "bpr") ||
+      (loss != "logistic" && loss != "bpr" && loss != "squared")) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--loss=%s: for --task=%s use %s", loss, task,
+        task == "ranking" ? "logistic or bpr" : "squared"));
+  }
+  c.set_loss(loss);
   auto pick = [](auto flag, auto fallback) { return flag ? flag : fallback; };
   c.set_dim(pick(absl::GetFlag(FLAGS_dim), defaults->dim));
   c.set_epochs(pick(absl::GetFlag(FLAGS_epochs), defaults->epochs));
@@ -112,9 +137,28 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   mo.dim = c.dim();
   mo.init_std = static_cast<float>(pick(absl::GetFlag(FLAGS_init_std), double{defaults->init_std}));
   mo.l2 = c.l2();
-  auto tables = TablesForModel(mo);
-  if (!tables.ok()) return tables.status();
-  for (const TableConfig& t : *tables) *c.add_tables() = ToProto(t);
+  mo.init = absl::GetFlag(FLAGS_init);
+  if (mo.init != "normal" && mo.init != "uniform") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--init=%s: valid: normal, uniform", mo.init));
+  }
+  auto layers = ParseLayers(absl::GetFlag(FLAGS_layers));
+  if (!layers.ok()) return layers.status();
+  mo.layers = layers->empty() ? defaults->layers : *layers;
+  mo.mlp_dim = pick(absl::GetFlag(FLAGS_mlp_dim), layers->empty() ? defaults->mlp_dim : 0u);
+  mo.activation = absl::GetFlag(FLAGS_activation);
+  mo.dropout = static_cast<float>(absl::GetFlag(FLAGS_dropout));
+  const double dense_l2 = absl::GetFlag(FLAGS_dense_l2);
+  mo.dense_l2 = static_cast<float>(dense_l2 < 0 ? defaults->dense_l2 : dense_l2);
+  mo.dense_lr_scale = static_cast<float>(absl::GetFlag(FLAGS_dense_lr_scale));
+  if (!(mo.dense_lr_scale > 0)) return absl::InvalidArgumentError("--dense_lr_scale must be positive");
+  auto spec = SpecFor(mo);
+  if (!spec.ok()) return spec.status();
+  c.set_mlp_dim(spec->mlp_dim);
+  for (uint32_t w : spec->layers) c.add_layers(w);
+  c.set_activation(spec->activation);
+  c.set_dropout(spec->dropout);
+  for (const TableConfig& t : TablesFor(*spec, mo)) *c.add_tables() = ToProto(t);
 
   c.set_train_path(absl::GetFlag(FLAGS_train));
   const std::string format = absl::GetFlag(FLAGS_format);

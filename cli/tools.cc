@@ -63,7 +63,7 @@ int RunEval(const EvalOptions& o) {
                             config.task() == "ranking" ? "--test_negatives=FILE" : "--test=FILE")));
   }
   LocalPsClient ps(state->get());
-  auto model = Model::Create(config.model(), TablesFromConfig(config), config.global_mean());
+  auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail("eval", model.status());
   Evaluator evaluator(model->get(), &ps);
   auto r = EvaluateTestSet(evaluator, *test, config);

@@ -186,7 +186,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   if (!map.ok()) return Fail(map.status());
   auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.startup_timeout);
   if (!ps.ok()) return Fail(ps.status());
-  auto model = Model::Create(config.model(), TablesFromConfig(config), config.global_mean());
+  auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
   Evaluator evaluator(model->get(), ps->get());
 

@@ -36,6 +36,17 @@ std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config) {
   return tables;
 }
 
+absl::StatusOr<ModelSpec> ModelSpecFromConfig(const rpc::RunConfig& c) {
+  ModelOptions o;
+  o.model = c.model();
+  o.dim = c.dim();
+  o.mlp_dim = c.mlp_dim();
+  o.layers.assign(c.layers().begin(), c.layers().end());
+  o.activation = c.activation().empty() ? "relu" : c.activation();
+  o.dropout = c.dropout();
+  return SpecFor(o);
+}
+
 ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& c) {
   ReaderOptions o;
   o.format = c.format().empty() ? "auto" : c.format();

@@ -15,6 +15,8 @@ namespace psrec {
 rpc::TableSpec ToProto(const TableConfig& t);
 TableConfig FromProto(const rpc::TableSpec& t);
 std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config);
+// The model's structure as the configuration describes it.
+absl::StatusOr<ModelSpec> ModelSpecFromConfig(const rpc::RunConfig& config);
 // How every process reads the run's training file.
 ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
 

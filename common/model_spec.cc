@@ -2,13 +2,32 @@
 
 #include <cmath>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace psrec {
+namespace {
+
+absl::Status UnknownModel(const std::string& model) {
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "--model=%s: unknown model; valid: %s", model, absl::StrJoin(KnownModels(), ", ")));
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  for (const auto& x : v) {
+    if (x == s) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 const std::vector<std::string>& KnownModels() {
-  static const auto* models = new std::vector<std::string>{"mf", "gmf"};
+  static const auto* models = new std::vector<std::string>{"mf", "gmf", "mlp", "neumf", "mf_mlp"};
   return *models;
 }
 
@@ -23,6 +42,21 @@ absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model) {
     d.l2 = 0.0002f;
     return d;
   }
+  if (model == "mlp") {
+    d.task = "ranking";
+    d.mlp_dim = 32;
+    d.layers = {64, 32, 16};
+    d.l2 = 0.0002f;
+    return d;
+  }
+  if (model == "neumf") {
+    d.task = "ranking";
+    d.dim = 64;
+    d.mlp_dim = 32;
+    d.layers = {64, 32, 16};
+    d.l2 = 0.0002f;
+    return d;
+  }
   if (model == "mf") {
     // Chosen on ml-100k u1 (scripts/quality.sh reports all five folds):
     // lazy L2 on the factors (not the biases) carries most of the accuracy.
@@ -32,32 +66,106 @@ absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model) {
     d.l2 = 0.0012f;
     return d;
   }
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "--model=%s: unknown model; valid: %s", model, absl::StrJoin(KnownModels(), ", ")));
+  if (model == "mf_mlp") {
+    d.task = "rating";
+    d.epochs = 25;
+    d.lr = 0.003f;
+    d.l2 = 0.0012f;
+    d.mlp_dim = 32;
+    d.layers = {64, 32};
+    return d;
+  }
+  return UnknownModel(model);
 }
 
-absl::StatusOr<std::vector<TableConfig>> TablesForModel(const ModelOptions& o) {
-  if (o.dim == 0 || o.dim > 4096) {
+absl::StatusOr<std::vector<uint32_t>> ParseLayers(const std::string& text) {
+  std::vector<uint32_t> layers;
+  if (absl::StripAsciiWhitespace(text).empty()) return layers;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    uint32_t width = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &width) || width == 0 ||
+        width > 16384) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--layers=%s: '%s' is not a layer width (a whole number 1..16384); example: "
+          "--layers=64,32,16",
+          text, std::string(part)));
+    }
+    layers.push_back(width);
+  }
+  return layers;
+}
+
+absl::StatusOr<ModelSpec> SpecFor(const ModelOptions& o) {
+  if (!Contains(KnownModels(), o.model)) return UnknownModel(o.model);
+  const bool uses_dim = o.model != "mlp";
+  if (uses_dim && (o.dim == 0 || o.dim > 4096)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--dim=%d: must be between 1 and 4096", o.dim));
   }
+  ModelSpec s;
+  s.model = o.model;
+  s.activation = o.activation;
+  s.dropout = o.dropout;
+  if (o.activation != "relu" && o.activation != "tanh" && o.activation != "sigmoid" &&
+      o.activation != "none") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--activation=%s: valid: relu, tanh, sigmoid, none", o.activation));
+  }
+  if (!(o.dropout >= 0.0f && o.dropout < 1.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--dropout=%g: must be in [0, 1)", o.dropout));
+  }
+  const bool rating = o.model == "mf" || o.model == "mf_mlp";
+  const bool tower = o.model == "mlp" || o.model == "neumf" || o.model == "mf_mlp";
+  s.add_mean = rating;
+  s.bias = rating ? 1 : 0;
+  s.dot_dim = rating ? o.dim : 0;
+  s.gmf_dim = (o.model == "gmf" || o.model == "neumf") ? o.dim : 0;
+  if (tower) {
+    s.layers = o.layers;
+    s.mlp_dim = o.mlp_dim;
+    if (s.mlp_dim == 0) s.mlp_dim = s.layers.empty() ? 0 : std::max<uint32_t>(1, s.layers[0] / 2);
+    if (s.mlp_dim == 0 || s.mlp_dim > 4096) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--mlp_dim=%d: --model=%s needs an mlp embedding size between 1 and 4096 (or "
+          "--layers, whose first width / 2 is the default)",
+          s.mlp_dim, o.model));
+    }
+  } else if (!o.layers.empty() || o.mlp_dim != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--layers/--mlp_dim: --model=%s has no MLP tower (mlp, neumf and mf_mlp do)", o.model));
+  }
+  return s;
+}
+
+std::vector<TableConfig> TablesFor(const ModelSpec& s, const ModelOptions& o) {
   std::vector<TableConfig> tables;
-  if (o.model == "mf") {
-    // Row = [bias, factors]: biases start at zero, factors small.
-    tables.push_back({kUserTable, "user", o.dim + 1, false, o.init_std, 0, 1, 1.0f, o.l2});
-    tables.push_back({kItemTable, "item", o.dim + 1, false, o.init_std, 0, 1, 1.0f, o.l2});
-  } else if (o.model == "gmf") {
-    tables.push_back({kUserTable, "user", o.dim, false, o.init_std, 0, 0, 1.0f, o.l2});
-    tables.push_back({kItemTable, "item", o.dim, false, o.init_std, 0, 0, 1.0f, o.l2});
+  // Embeddings: biases (the row's prefix) start at zero and have no L2.
+  const float std = o.init == "uniform" ? 0.0f : o.init_std;
+  const float uniform = o.init == "uniform" ? o.init_std * std::sqrt(3.0f) : 0.0f;
+  tables.push_back({kUserTable, "user", s.row_dim(), false, std, uniform, s.bias, 1.0f, o.l2});
+  tables.push_back({kItemTable, "item", s.row_dim(), false, std, uniform, s.bias, 1.0f, o.l2});
+  uint32_t id = kDenseTable;
+  for (size_t l = 0; l < s.layers.size(); ++l) {
+    // Xavier-uniform weights and zero biases, as the NCF reference code.
+    const float bound = std::sqrt(6.0f / static_cast<float>(s.layer_in(l) + s.layers[l]));
+    tables.push_back({id++, absl::StrCat("layer", l + 1), s.layer_params(l), true, 0, bound,
+                      s.layers[l], o.dense_lr_scale, o.dense_l2});
+  }
+  if (s.has_output()) {
     // Output layer [bias, h]: Kaiming-uniform bound sqrt(3 / fan_in), as
     // PyTorch's NCF code initialises its predict layer.
-    tables.push_back({kDenseTable, "gmf_out", o.dim + 1, true, 0,
-                      static_cast<float>(std::sqrt(3.0 / o.dim)), 1, 1.0f, 0.0f});
-  } else {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--model=%s: unknown model; valid: %s", o.model, absl::StrJoin(KnownModels(), ", ")));
+    const uint32_t in = s.gmf_dim + s.tower_out();
+    tables.push_back({id++, "output", in + 1, true, 0,
+                      static_cast<float>(std::sqrt(3.0 / in)), 1, o.dense_lr_scale, o.dense_l2});
   }
   return tables;
+}
+
+absl::StatusOr<std::vector<TableConfig>> TablesForModel(const ModelOptions& options) {
+  auto spec = SpecFor(options);
+  if (!spec.ok()) return spec.status();
+  return TablesFor(*spec, options);
 }
 
 }  // namespace psrec

@@ -1,7 +1,13 @@
-// What a model stores on the servers: one sparse row per user and per item
-// (everything the model needs for that entity, so a batch costs one pull per
-// table per server) and dense tensors for shared weights. The worker's model
-// code and the server's tables both follow this layout.
+// What a model is and what it stores on the servers. Every model psrec knows
+// is one composition of the same parts (README "Models"):
+//
+//   score = [mean] + [b_u + b_i] + [p_u . q_i] + [h . concat(g_u * g_i, tower(m_u, m_i)) + b]
+//
+// A user's (and an item's) sparse row holds all of its parts side by side,
+// [bias | dot factors | gmf factors | mlp factors], so a batch costs one pull
+// per table per server. Shared weights (tower layers, output layer) are dense
+// tensors: one row each, placed by the same shard map. The worker's model
+// code and the servers' tables both follow this layout.
 #ifndef PSREC_COMMON_MODEL_SPEC_H_
 #define PSREC_COMMON_MODEL_SPEC_H_
 
@@ -29,11 +35,19 @@ struct TableConfig {
   float l2 = 0.0f;
 };
 
+// How the flags describe a model; DefaultsFor fills what they leave unset.
 struct ModelOptions {
-  std::string model = "gmf";  // mf | gmf
-  uint32_t dim = 32;
-  float init_std = 0.01f;
-  float l2 = 0.0f;  // on embedding rows
+  std::string model = "gmf";  // mf | gmf | mlp | neumf | mf_mlp
+  uint32_t dim = 32;          // dot / gmf factors per entity
+  uint32_t mlp_dim = 0;       // mlp factors per entity (0: layers[0] / 2)
+  std::vector<uint32_t> layers;  // hidden widths of the tower
+  std::string activation = "relu";  // relu | tanh | sigmoid | none
+  float dropout = 0.0f;             // on the tower's hidden outputs
+  std::string init = "normal";      // normal | uniform, for embeddings
+  float init_std = 0.01f;           // std of either distribution
+  float l2 = 0.0f;                  // on touched embedding rows
+  float dense_l2 = 0.0f;            // on the dense tensors
+  float dense_lr_scale = 1.0f;      // dense tensors' lr = lr x this
 };
 
 // Settings a user gets for a model when the flags leave them unset: good
@@ -41,11 +55,14 @@ struct ModelOptions {
 struct ModelDefaults {
   std::string task;  // ranking | rating
   uint32_t dim = 32;
+  uint32_t mlp_dim = 0;
+  std::vector<uint32_t> layers;
   uint32_t epochs = 20;
   uint32_t batch_size = 256;
   float lr = 0.001f;
   std::string optimizer = "adam";
   float l2 = 0.0f;
+  float dense_l2 = 0.0f;
   float init_std = 0.01f;
 };
 // InvalidArgument naming the valid models when `model` is unknown.
@@ -54,9 +71,42 @@ absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model);
 // The models psrec knows, for flag validation and --help.
 const std::vector<std::string>& KnownModels();
 
-// The tables of `options.model`; InvalidArgument naming the valid models
-// when it is unknown, or when dim is 0.
+// The parts of a model, in the order they sit in a row.
+struct ModelSpec {
+  std::string model;
+  uint32_t bias = 0;  // 1: rows start with a bias
+  uint32_t dot_dim = 0;
+  uint32_t gmf_dim = 0;
+  uint32_t mlp_dim = 0;
+  std::vector<uint32_t> layers;
+  std::string activation = "relu";
+  float dropout = 0.0f;
+  bool add_mean = false;  // rating models add the training mean
+
+  uint32_t row_dim() const { return bias + dot_dim + gmf_dim + mlp_dim; }
+  // Width of what the tower hands the output layer (its input if no layers).
+  uint32_t tower_out() const {
+    if (mlp_dim == 0) return 0;
+    return layers.empty() ? 2 * mlp_dim : layers.back();
+  }
+  bool has_output() const { return gmf_dim > 0 || mlp_dim > 0; }
+  // Floats of tower layer l: [bias (out) | weights (out x in), row-major].
+  uint32_t layer_in(size_t l) const { return l == 0 ? 2 * mlp_dim : layers[l - 1]; }
+  uint32_t layer_params(size_t l) const { return layers[l] * (layer_in(l) + 1); }
+};
+
+// InvalidArgument naming the flag when the options do not make a model.
+absl::StatusOr<ModelSpec> SpecFor(const ModelOptions& options);
+
+// The tables of a model: user, item, then one dense tensor per tower layer
+// ("layer1"...) and the output layer ("output") when the model has one.
+std::vector<TableConfig> TablesFor(const ModelSpec& spec, const ModelOptions& options);
+
+// SpecFor + TablesFor.
 absl::StatusOr<std::vector<TableConfig>> TablesForModel(const ModelOptions& options);
+
+// Parses "64,32,16" (also with spaces); InvalidArgument naming --layers.
+absl::StatusOr<std::vector<uint32_t>> ParseLayers(const std::string& text);
 
 }  // namespace psrec
 

@@ -21,6 +21,7 @@ EmbeddingTable::EmbeddingTable(const TableConfig& config, const Optimizer* optim
       optimizer_(optimizer),
       seed_(seed),
       stride_(config.dim * (1 + optimizer->state_floats())),
+      rows_per_block_(config.dense ? 1 : kRowsPerBlock),
       stripes_(new Stripe[RoundUpPow2(config.dense ? 1 : num_stripes)]),
       stripe_mask_(RoundUpPow2(config.dense ? 1 : num_stripes) - 1) {}
 
@@ -30,8 +31,8 @@ EmbeddingTable::Stripe& EmbeddingTable::StripeOf(uint64_t id) const {
 }
 
 float* EmbeddingTable::RowPtr(const Stripe& s, uint32_t slot) const {
-  return s.blocks[slot / kRowsPerBlock].get() +
-         static_cast<size_t>(slot % kRowsPerBlock) * stride_;
+  return s.blocks[slot / rows_per_block_].get() +
+         static_cast<size_t>(slot % rows_per_block_) * stride_;
 }
 
 void EmbeddingTable::InitRow(uint64_t id, float* p) const {
@@ -51,8 +52,8 @@ uint32_t EmbeddingTable::FindOrCreate(Stripe& s, uint64_t id) {
   auto [it, inserted] = s.slots.try_emplace(id, static_cast<uint32_t>(s.ids.size()));
   if (!inserted) return it->second;
   uint32_t slot = it->second;
-  if (slot / kRowsPerBlock >= s.blocks.size()) {
-    s.blocks.emplace_back(new float[static_cast<size_t>(kRowsPerBlock) * stride_]);
+  if (slot / rows_per_block_ >= s.blocks.size()) {
+    s.blocks.emplace_back(new float[static_cast<size_t>(rows_per_block_) * stride_]);
   }
   float* row = RowPtr(s, slot);
   InitRow(id, row);
@@ -120,7 +121,7 @@ uint64_t EmbeddingTable::bytes() const {
   for (uint32_t i = 0; i <= stripe_mask_; ++i) {
     const Stripe& s = stripes_[i];
     absl::MutexLock lock(&s.mu);
-    total += s.blocks.size() * static_cast<uint64_t>(kRowsPerBlock) * stride_ * sizeof(float);
+    total += s.blocks.size() * static_cast<uint64_t>(rows_per_block_) * stride_ * sizeof(float);
     total += s.slots.capacity() * (sizeof(uint64_t) + sizeof(uint32_t) + 1);
     total += s.steps.capacity() * sizeof(uint32_t) + s.ids.capacity() * sizeof(uint64_t);
   }

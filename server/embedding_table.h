@@ -73,6 +73,8 @@ class EmbeddingTable {
   const Optimizer* optimizer_;
   const uint64_t seed_;
   const uint32_t stride_;  // floats per row: params + optimizer state
+  // A dense tensor is one (possibly large) row: no point reserving 4096.
+  const uint32_t rows_per_block_;
   std::unique_ptr<Stripe[]> stripes_;
   const uint32_t stripe_mask_;
   std::atomic<uint64_t> rows_{0};

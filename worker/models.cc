@@ -1,130 +1,162 @@
 #include "worker/models.h"
 
-#include <Eigen/Dense>
-#include <cmath>
-
 #include "absl/strings/str_format.h"
+#include "common/config_proto.h"
 
 namespace psrec {
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstMap = Eigen::Map<const RowMatrix>;
 using MutMap = Eigen::Map<RowMatrix>;
 using ConstVec = Eigen::Map<const Eigen::VectorXf>;
 using MutVec = Eigen::Map<Eigen::VectorXf>;
 
-// Biased matrix factorization for explicit ratings (squared loss):
-//   r^ = mu + b_u + b_i + p_u . q_i, rows [b, factors].
-class MfModel : public Model {
- public:
-  MfModel(uint32_t dim, double mean) : mean_(static_cast<float>(mean)) {
-    user_dim_ = item_dim_ = dim + 1;
-  }
-
-  void Predict(const BatchView& b, Eigen::VectorXf* pred) const {
-    ConstMap u(b.users, b.size, user_dim_), i(b.items, b.size, item_dim_);
-    const int k = user_dim_ - 1;
-    *pred = (u.rightCols(k).cwiseProduct(i.rightCols(k))).rowwise().sum();
-    pred->array() += u.col(0).array() + i.col(0).array() + mean_;
-  }
-
-  double ForwardBackward(const BatchView& b, BatchGrads* g) const override {
-    Eigen::VectorXf pred;
-    Predict(b, &pred);
-    ConstVec y(b.labels, b.size);
-    Eigen::VectorXf err = pred - y;
-    const double loss = err.squaredNorm() / b.size;
-    Eigen::VectorXf d = err * (2.0f / b.size);
-    g->users.resize(static_cast<size_t>(b.size) * user_dim_);
-    g->items.resize(static_cast<size_t>(b.size) * item_dim_);
-    ConstMap u(b.users, b.size, user_dim_), i(b.items, b.size, item_dim_);
-    MutMap du(g->users.data(), b.size, user_dim_), di(g->items.data(), b.size, item_dim_);
-    const int k = user_dim_ - 1;
-    du.col(0) = d;
-    di.col(0) = d;
-    du.rightCols(k) = i.rightCols(k).array().colwise() * d.array();
-    di.rightCols(k) = u.rightCols(k).array().colwise() * d.array();
-    g->dense.clear();
-    return loss;
-  }
-
-  void Score(const BatchView& b, float* out) const override {
-    Eigen::VectorXf pred;
-    Predict(b, &pred);
-    MutVec(out, b.size) = pred;
-  }
-
- private:
-  float mean_;
-};
-
-// Generalized matrix factorization (He et al. 2017) for implicit feedback:
-//   logit = h . (p_u * q_i) + b, logistic loss; dense table [b, h].
-class GmfModel : public Model {
- public:
-  GmfModel(uint32_t dim, const TableConfig& out) {
-    user_dim_ = item_dim_ = dim;
-    dense_tables_.push_back(out);
-  }
-
-  void Logits(const BatchView& b, RowMatrix* x, Eigen::VectorXf* logit) const {
-    ConstMap u(b.users, b.size, user_dim_), i(b.items, b.size, item_dim_);
-    ConstVec h(b.dense[0] + 1, user_dim_);
-    *x = u.cwiseProduct(i);
-    *logit = (*x) * h;
-    logit->array() += b.dense[0][0];
-  }
-
-  double ForwardBackward(const BatchView& b, BatchGrads* g) const override {
-    RowMatrix x;
-    Eigen::VectorXf logit;
-    Logits(b, &x, &logit);
-    ConstVec y(b.labels, b.size);
-    // Stable BCE-with-logits: softplus(z) - y z.
-    double loss = 0;
-    Eigen::VectorXf d(b.size);
-    for (int r = 0; r < b.size; ++r) {
-      const float z = logit[r];
-      loss += std::max(z, 0.0f) + std::log1p(std::exp(-std::fabs(z))) - y[r] * z;
-      d[r] = (1.0f / (1.0f + std::exp(-z)) - y[r]) / b.size;
-    }
-    ConstMap u(b.users, b.size, user_dim_), i(b.items, b.size, item_dim_);
-    ConstVec h(b.dense[0] + 1, user_dim_);
-    g->users.resize(static_cast<size_t>(b.size) * user_dim_);
-    g->items.resize(static_cast<size_t>(b.size) * item_dim_);
-    MutMap du(g->users.data(), b.size, user_dim_), di(g->items.data(), b.size, item_dim_);
-    // d logit / d p_u = h * q_i, and symmetrically for q_i.
-    du = (i.array().rowwise() * h.transpose().array()).colwise() * d.array();
-    di = (u.array().rowwise() * h.transpose().array()).colwise() * d.array();
-    g->dense.resize(1);
-    g->dense[0].resize(user_dim_ + 1);
-    g->dense[0][0] = d.sum();
-    MutVec(g->dense[0].data() + 1, user_dim_) = x.transpose() * d;
-    return loss / b.size;
-  }
-
-  void Score(const BatchView& b, float* out) const override {
-    RowMatrix x;
-    Eigen::VectorXf logit;
-    Logits(b, &x, &logit);
-    MutVec(out, b.size) = logit;
-  }
-};
-
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Model>> Model::Create(const std::string& model,
+struct Model::Pass {
+  Eigen::VectorXf scores;
+  RowMatrix z;      // output layer input: [gmf product | tower output]
+  RowMatrix tower_in;
+  MlpTower::Cache tower;
+  std::vector<const float*> layer_params;
+};
+
+Model::Model(const ModelSpec& spec, std::vector<TableConfig> dense, float mean, Activation act)
+    : spec_(spec), dense_tables_(std::move(dense)), mean_(mean), tower_(spec, act) {}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec,
                                                      const std::vector<TableConfig>& tables,
                                                      double global_mean) {
-  if (tables.size() < 2) return absl::InvalidArgumentError("model needs user and item tables");
-  const uint32_t user_dim = tables[kUserTable].dim;
-  if (model == "mf") return std::make_unique<MfModel>(user_dim - 1, global_mean);
-  if (model == "gmf") {
-    if (tables.size() < 3) return absl::InvalidArgumentError("gmf needs its output table");
-    return std::make_unique<GmfModel>(user_dim, tables[kDenseTable]);
+  auto activation = ParseActivation(spec.activation);
+  if (!activation.ok()) return activation.status();
+  if (tables.size() < 2 || tables[kUserTable].dim != spec.row_dim() ||
+      tables[kItemTable].dim != spec.row_dim()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "model %s needs user and item tables of %d floats per row", spec.model, spec.row_dim()));
   }
-  return absl::InvalidArgumentError(absl::StrFormat("unknown model '%s'", model));
+  std::vector<TableConfig> dense(tables.begin() + 2, tables.end());
+  const size_t want = spec.layers.size() + (spec.has_output() ? 1 : 0);
+  if (dense.size() != want) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "model %s needs %d dense tables, the configuration has %d", spec.model, want,
+        dense.size()));
+  }
+  for (size_t l = 0; l < spec.layers.size(); ++l) {
+    if (dense[l].dim != spec.layer_params(l)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "dense table %s: %d floats, layer %d needs %d", dense[l].name, dense[l].dim, l + 1,
+          spec.layer_params(l)));
+    }
+  }
+  if (spec.has_output() && dense.back().dim != spec.gmf_dim + spec.tower_out() + 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "dense table %s: %d floats, the output layer needs %d", dense.back().name,
+        dense.back().dim, spec.gmf_dim + spec.tower_out() + 1));
+  }
+  return std::unique_ptr<Model>(
+      new Model(spec, std::move(dense), static_cast<float>(global_mean), *activation));
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::FromConfig(const rpc::RunConfig& config) {
+  auto spec = ModelSpecFromConfig(config);
+  if (!spec.ok()) return spec.status();
+  return Create(*spec, TablesFromConfig(config), config.global_mean());
+}
+
+void Model::Forward(const BatchView& b, Pass* p) const {
+  const int n = b.size;
+  const int row = static_cast<int>(spec_.row_dim());
+  ConstMap u(b.users, n, row), i(b.items, n, row);
+  p->scores.setConstant(n, spec_.add_mean ? mean_ : 0.0f);
+  int off = 0;
+  if (spec_.bias) {
+    p->scores += u.col(0) + i.col(0);
+    off += 1;
+  }
+  if (spec_.dot_dim) {
+    const int k = static_cast<int>(spec_.dot_dim);
+    p->scores += u.middleCols(off, k).cwiseProduct(i.middleCols(off, k)).rowwise().sum();
+    off += k;
+  }
+  if (!spec_.has_output()) return;
+  const int g = static_cast<int>(spec_.gmf_dim), t = static_cast<int>(spec_.tower_out());
+  p->z.resize(n, g + t);
+  if (g) {
+    p->z.leftCols(g) = u.middleCols(off, g).cwiseProduct(i.middleCols(off, g));
+    off += g;
+  }
+  if (spec_.mlp_dim) {
+    const int m = static_cast<int>(spec_.mlp_dim);
+    p->tower_in.resize(n, 2 * m);
+    p->tower_in.leftCols(m) = u.middleCols(off, m);
+    p->tower_in.rightCols(m) = i.middleCols(off, m);
+    p->layer_params.assign(b.dense.begin(), b.dense.begin() + spec_.layers.size());
+    p->z.rightCols(t) = tower_.Forward(p->tower_in, p->layer_params, b.dropout_seed, &p->tower);
+  }
+  const float* out = b.dense.back();
+  p->scores += p->z * ConstVec(out + 1, g + t);
+  p->scores.array() += out[0];
+}
+
+void Model::Score(const BatchView& b, float* out) const {
+  BatchView inference = b;
+  inference.dropout_seed = 0;
+  Pass p;
+  Forward(inference, &p);
+  MutVec(out, b.size) = p.scores;
+}
+
+double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g) const {
+  Pass p;
+  Forward(b, &p);
+  const int n = b.size;
+  const int row = static_cast<int>(spec_.row_dim());
+  Eigen::VectorXf d(n);
+  const double mean_loss = LossAndGradient(loss, p.scores.data(), b.labels, n, d.data());
+
+  ConstMap u(b.users, n, row), i(b.items, n, row);
+  g->users.assign(static_cast<size_t>(n) * row, 0.0f);
+  g->items.assign(static_cast<size_t>(n) * row, 0.0f);
+  MutMap du(g->users.data(), n, row), di(g->items.data(), n, row);
+  g->dense.resize(dense_tables_.size());
+  for (size_t t = 0; t < dense_tables_.size(); ++t) g->dense[t].resize(dense_tables_[t].dim);
+
+  int off = 0;
+  if (spec_.bias) {
+    du.col(0) = d;
+    di.col(0) = d;
+    off += 1;
+  }
+  if (spec_.dot_dim) {
+    const int k = static_cast<int>(spec_.dot_dim);
+    du.middleCols(off, k) = i.middleCols(off, k).array().colwise() * d.array();
+    di.middleCols(off, k) = u.middleCols(off, k).array().colwise() * d.array();
+    off += k;
+  }
+  if (!spec_.has_output()) return mean_loss;
+  const int gd = static_cast<int>(spec_.gmf_dim), t = static_cast<int>(spec_.tower_out());
+  const float* out = b.dense.back();
+  std::vector<float>& d_out = g->dense.back();
+  d_out[0] = d.sum();
+  MutVec(d_out.data() + 1, gd + t) = p.z.transpose() * d;
+  // d score / d z = h, per example scaled by d.
+  RowMatrix dz = d * ConstVec(out + 1, gd + t).transpose();
+  if (gd) {
+    du.middleCols(off, gd) = dz.leftCols(gd).cwiseProduct(i.middleCols(off, gd));
+    di.middleCols(off, gd) = dz.leftCols(gd).cwiseProduct(u.middleCols(off, gd));
+    off += gd;
+  }
+  if (spec_.mlp_dim) {
+    const int m = static_cast<int>(spec_.mlp_dim);
+    RowMatrix d_tower = dz.rightCols(t);
+    RowMatrix d_x;
+    std::vector<float*> d_layers;
+    for (size_t l = 0; l < spec_.layers.size(); ++l) d_layers.push_back(g->dense[l].data());
+    tower_.Backward(p.tower_in, p.layer_params, p.tower, &d_tower, &d_x, d_layers);
+    du.middleCols(off, m) = d_x.leftCols(m);
+    di.middleCols(off, m) = d_x.rightCols(m);
+  }
+  return mean_loss;
 }
 
 }  // namespace psrec

@@ -1,7 +1,9 @@
 // The models' forward and backward passes, as dense Eigen matrices over a
-// batch. Parameters arrive already gathered (one user row and one item row
-// per example) and gradients leave per example; the trainer does the
-// pulling, deduplication and summing per key.
+// batch. Every model is one composition of the parts in common/model_spec.h
+// (biases, dot product, GMF branch, MLP tower, output layer), so one class
+// computes them all. Parameters arrive already gathered (one user row and
+// one item row per example) and gradients leave per example; the trainer
+// does the pulling, deduplication and summing per key.
 #ifndef PSREC_WORKER_MODELS_H_
 #define PSREC_WORKER_MODELS_H_
 
@@ -11,6 +13,9 @@
 
 #include "absl/status/statusor.h"
 #include "common/model_spec.h"
+#include "proto/psrec.pb.h"
+#include "worker/loss.h"
+#include "worker/mlp_tower.h"
 
 namespace psrec {
 
@@ -22,6 +27,7 @@ struct BatchView {
   const float* items = nullptr;
   const float* labels = nullptr;  // 0/1 for logistic loss, ratings for squared
   std::vector<const float*> dense;
+  uint64_t dropout_seed = 0;  // != 0: training, dropout on (if configured)
 };
 
 struct BatchGrads {
@@ -32,25 +38,34 @@ struct BatchGrads {
 
 class Model {
  public:
-  virtual ~Model() = default;
   // `global_mean` is the training set's mean rating (rating models add it).
-  static absl::StatusOr<std::unique_ptr<Model>> Create(const std::string& model,
+  // InvalidArgument when the tables do not have the spec's shapes.
+  static absl::StatusOr<std::unique_ptr<Model>> Create(const ModelSpec& spec,
                                                        const std::vector<TableConfig>& tables,
                                                        double global_mean);
+  // The model a run configuration describes (what every process uses).
+  static absl::StatusOr<std::unique_ptr<Model>> FromConfig(const rpc::RunConfig& config);
 
-  uint32_t user_dim() const { return user_dim_; }
-  uint32_t item_dim() const { return item_dim_; }
+  const ModelSpec& spec() const { return spec_; }
+  uint32_t user_dim() const { return spec_.row_dim(); }
+  uint32_t item_dim() const { return spec_.row_dim(); }
   // Dense tables the model reads, with their sizes.
   const std::vector<TableConfig>& dense_tables() const { return dense_tables_; }
 
   // Mean loss over the batch; fills grads of the mean loss (sized here).
-  virtual double ForwardBackward(const BatchView& batch, BatchGrads* grads) const = 0;
+  double ForwardBackward(const BatchView& batch, Loss loss, BatchGrads* grads) const;
   // Scores (logits for ranking models, predicted ratings for rating models).
-  virtual void Score(const BatchView& batch, float* out) const = 0;
+  void Score(const BatchView& batch, float* out) const;
 
- protected:
-  uint32_t user_dim_ = 0, item_dim_ = 0;
+ private:
+  struct Pass;  // one forward pass's intermediates
+  Model(const ModelSpec& spec, std::vector<TableConfig> dense, float mean, Activation act);
+  void Forward(const BatchView& batch, Pass* pass) const;
+
+  ModelSpec spec_;
   std::vector<TableConfig> dense_tables_;
+  float mean_;
+  MlpTower tower_;
 };
 
 }  // namespace psrec

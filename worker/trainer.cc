@@ -10,19 +10,36 @@ namespace psrec {
 
 Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
                  const NegativeSampler* sampler)
-    : config_(config), model_(model), sampler_(sampler), assembler_(model, ps) {}
+    : config_(config),
+      model_(model),
+      sampler_(sampler),
+      loss_(ParseLoss(config.loss()).value_or(Loss::kLogistic)),
+      assembler_(model, ps) {}
 
 absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> shard,
                                                 uint32_t epoch, uint32_t shard_id,
                                                 const std::function<bool()>& stop) {
   const bool ranking = config_.task() == "ranking";
+  const bool pairwise = loss_ == Loss::kBpr;
   const uint32_t neg = ranking ? config_.negatives() : 0;
   CounterRng rng(config_.seed(), 0x7261696eULL + epoch, shard_id);
 
+  // Pointwise: one example per positive and per sampled negative. Pairwise
+  // (bpr): one example per (positive, sampled negative) pair; the negative
+  // item sits in negatives_.
   users_.clear();
   items_.clear();
   labels_.clear();
+  negatives_.clear();
   for (const Interaction& x : shard) {
+    if (pairwise) {
+      for (uint32_t n = 0; n < neg; ++n) {
+        users_.push_back(x.user);
+        items_.push_back(x.item);
+        negatives_.push_back(sampler_->Sample(x.user, rng));
+      }
+      continue;
+    }
     users_.push_back(x.user);
     items_.push_back(x.item);
     labels_.push_back(ranking ? 1.0f : x.rating);
@@ -39,7 +56,10 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
   for (size_t i = total; i > 1; --i) std::swap(order_[i - 1], order_[rng.Next() % i]);
 
   ShardResult result;
-  const size_t batch = std::max<uint32_t>(1, config_.batch_size());
+  // batch_size counts rows: a pair is two (positive and negative).
+  const size_t batch =
+      std::max<size_t>(1, pairwise ? config_.batch_size() / 2 : config_.batch_size());
+  uint64_t batch_index = 0;
   for (size_t begin = 0; begin < total; begin += batch) {
     if (stop()) return absl::CancelledError("stopped between batches");
     const size_t end = std::min(total, begin + batch);
@@ -49,12 +69,25 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     for (size_t i = begin; i < end; ++i) {
       batch_users_.push_back(users_[order_[i]]);
       batch_items_.push_back(items_[order_[i]]);
-      batch_labels_.push_back(labels_[order_[i]]);
+      if (!pairwise) batch_labels_.push_back(labels_[order_[i]]);
+    }
+    if (pairwise) {
+      // Rows [0, P) positives, row P + k the negative of row k (worker/loss.h).
+      for (size_t i = begin; i < end; ++i) {
+        batch_users_.push_back(users_[order_[i]]);
+        batch_items_.push_back(negatives_[order_[i]]);
+      }
+      batch_labels_.assign(batch_users_.size(), 0.0f);
     }
     if (auto s = assembler_.Gather(batch_users_, batch_items_, /*read_only=*/false); !s.ok()) {
       return s;
     }
-    const double loss = model_->ForwardBackward(assembler_.View(batch_labels_.data()), &grads_);
+    BatchView view = assembler_.View(batch_labels_.data());
+    // Dropout masks from (seed, epoch, shard, batch): reruns are identical.
+    view.dropout_seed = Mix64(Mix64(config_.seed() ^ Mix64(epoch + 1)) ^
+                              Mix64((static_cast<uint64_t>(shard_id) << 32) ^ ++batch_index)) |
+                        1;
+    const double loss = model_->ForwardBackward(view, loss_, &grads_);
     if (!std::isfinite(loss)) {
       return absl::InternalError(absl::StrFormat(
           "training diverged: loss is %g in epoch %d shard %d (lower --lr?)", loss, epoch,

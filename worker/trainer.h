@@ -13,6 +13,7 @@
 #include "common/dataset.h"
 #include "proto/psrec.pb.h"
 #include "worker/batch_assembler.h"
+#include "worker/loss.h"
 #include "worker/models.h"
 #include "worker/negative_sampler.h"
 #include "worker/ps_client.h"
@@ -39,10 +40,11 @@ class Trainer {
   const rpc::RunConfig& config_;
   const Model* model_;
   const NegativeSampler* sampler_;
+  const Loss loss_;
   BatchAssembler assembler_;
   BatchGrads grads_;
   // The epoch's examples, reused across shards.
-  std::vector<uint64_t> users_, items_;
+  std::vector<uint64_t> users_, items_, negatives_;
   std::vector<float> labels_;
   std::vector<uint32_t> order_;
   std::vector<uint64_t> batch_users_, batch_items_;

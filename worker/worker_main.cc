@@ -12,6 +12,7 @@
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
 #include "worker/grpc_ps_client.h"
+#include "worker/loss.h"
 #include "worker/trainer.h"
 
 namespace psrec {
@@ -58,7 +59,8 @@ int RunWorker(const WorkerOptions& options) {
     if (items.empty()) return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
     sampler = std::make_unique<NegativeSampler>(std::move(items), *data);
   }
-  auto model = Model::Create(config.model(), tables, config.global_mean());
+  if (auto loss = ParseLoss(config.loss()); !loss.ok()) return Fail(loss.status(), "loss");
+  auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status(), "model");
   (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });
   Trainer trainer(config, model->get(), ps->get(), sampler.get());

@@ -16,23 +16,35 @@
 namespace psrec {
 namespace {
 
-constexpr int kBatch = 5;
+constexpr int kBatch = 6;  // even: bpr pairs rows k and k + 3
 constexpr uint32_t kDim = 4;
-constexpr double kEps = 1e-3;
 
-std::vector<TableConfig> Tables(const std::string& model, uint32_t dim = kDim) {
+struct Built {
+  ModelSpec spec;
+  std::unique_ptr<Model> model;
+};
+
+Built Make(const std::string& model, uint32_t dim = kDim, std::vector<uint32_t> layers = {},
+           const std::string& activation = "relu", float dropout = 0.0f, double mean = 0.0) {
   ModelOptions o;
   o.model = model;
   o.dim = dim;
-  auto tables = TablesForModel(o);
-  EXPECT_TRUE(tables.ok()) << tables.status();
-  return *tables;
+  o.layers = std::move(layers);
+  o.activation = activation;
+  o.dropout = dropout;
+  if (model == "mlp" || model == "neumf" || model == "mf_mlp") o.mlp_dim = 3;
+  auto spec = SpecFor(o);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  auto m = Model::Create(*spec, TablesFor(*spec, o), mean);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return {*spec, std::move(*m)};
 }
 
 // A batch that owns its arrays.
 struct Batch {
   std::vector<float> users, items, labels;
   std::vector<std::vector<float>> dense;
+  uint64_t dropout_seed = 0;
 
   BatchView View() const {
     BatchView v;
@@ -41,6 +53,7 @@ struct Batch {
     v.items = items.data();
     v.labels = labels.data();
     for (const auto& d : dense) v.dense.push_back(d.data());
+    v.dropout_seed = dropout_seed;
     return v;
   }
 };
@@ -64,41 +77,62 @@ Batch RandomBatch(const Model& model, bool binary_labels, uint32_t seed) {
   return b;
 }
 
-// The models' definitions, in double precision, from the README formulas.
-double MfPrediction(const Batch& b, int r, double mean) {
-  const int d = kDim + 1;
-  const float* u = &b.users[r * d];
-  const float* i = &b.items[r * d];
-  double p = mean + u[0] + i[0];
-  for (int k = 1; k < d; ++k) p += static_cast<double>(u[k]) * i[k];
-  return p;
+// ---- the models' definitions in double precision, written from README ----
+
+double Act(const std::string& a, double x) {
+  if (a == "relu") return x > 0 ? x : 0;
+  if (a == "tanh") return std::tanh(x);
+  if (a == "sigmoid") return 1 / (1 + std::exp(-x));
+  return x;
 }
 
-double MfLoss(const Batch& b, double mean) {
-  double sum = 0;
-  for (int r = 0; r < kBatch; ++r) {
-    const double e = MfPrediction(b, r, mean) - b.labels[r];
-    sum += e * e;
+double RefScore(const ModelSpec& s, const Batch& b, int r, double mean) {
+  const int row = static_cast<int>(s.row_dim());
+  const float* u = &b.users[r * row];
+  const float* i = &b.items[r * row];
+  double score = s.add_mean ? mean : 0.0;
+  int off = 0;
+  if (s.bias) score += u[0] + static_cast<double>(i[0]), off = 1;
+  for (uint32_t k = 0; k < s.dot_dim; ++k, ++off) score += static_cast<double>(u[off]) * i[off];
+  if (!s.has_output()) return score;
+  std::vector<double> z;
+  for (uint32_t k = 0; k < s.gmf_dim; ++k, ++off) z.push_back(static_cast<double>(u[off]) * i[off]);
+  if (s.mlp_dim) {
+    std::vector<double> x;
+    for (uint32_t k = 0; k < s.mlp_dim; ++k) x.push_back(u[off + k]);
+    for (uint32_t k = 0; k < s.mlp_dim; ++k) x.push_back(i[off + k]);
+    for (size_t l = 0; l < s.layers.size(); ++l) {
+      const std::vector<float>& p = b.dense[l];
+      std::vector<double> y(s.layers[l]);
+      for (uint32_t o = 0; o < s.layers[l]; ++o) {
+        double a = p[o];
+        for (size_t in = 0; in < x.size(); ++in) a += p[s.layers[l] + o * x.size() + in] * x[in];
+        y[o] = Act(s.activation, a);
+      }
+      x = y;
+    }
+    z.insert(z.end(), x.begin(), x.end());
   }
-  return sum / kBatch;
+  const std::vector<float>& out = b.dense.back();
+  score += out[0];
+  for (size_t k = 0; k < z.size(); ++k) score += out[k + 1] * z[k];
+  return score;
 }
 
-double GmfLogit(const Batch& b, int r) {
-  const float* u = &b.users[r * kDim];
-  const float* i = &b.items[r * kDim];
-  const std::vector<float>& out = b.dense[0];
-  double z = out[0];
-  for (uint32_t k = 0; k < kDim; ++k) z += static_cast<double>(out[k + 1]) * u[k] * i[k];
-  return z;
-}
-
-double GmfLoss(const Batch& b) {
+double RefLoss(Loss loss, const ModelSpec& s, const Batch& b, double mean) {
   double sum = 0;
+  if (loss == Loss::kBpr) {
+    const int pairs = kBatch / 2;
+    for (int k = 0; k < pairs; ++k) {
+      const double m = RefScore(s, b, k, mean) - RefScore(s, b, pairs + k, mean);
+      sum += std::log1p(std::exp(-m));
+    }
+    return sum / pairs;
+  }
   for (int r = 0; r < kBatch; ++r) {
-    const double z = GmfLogit(b, r);
+    const double z = RefScore(s, b, r, mean);
     const double y = b.labels[r];
-    // -[y log s(z) + (1 - y) log(1 - s(z))] = log(1 + e^z) - y z.
-    sum += std::log1p(std::exp(z)) - y * z;
+    sum += loss == Loss::kSquared ? (z - y) * (z - y) : std::log1p(std::exp(z)) - y * z;
   }
   return sum / kBatch;
 }
@@ -106,21 +140,20 @@ double GmfLoss(const Batch& b) {
 // Checks every parameter of the batch with central differences. `loss` is a
 // function of the (perturbed) batch; perturbations are applied in double and
 // rounded into the float arrays, and the actual step used is the rounded one.
-void CheckGradients(const Model& model, Batch batch,
+void CheckGradients(const Model& model, Loss loss_kind, Batch batch,
                     const std::function<double(const Batch&)>& loss, double rel_tol,
-                    double abs_tol, double eps = kEps) {
+                    double abs_tol, double eps) {
   BatchGrads grads;
-  model.ForwardBackward(batch.View(), &grads);
+  model.ForwardBackward(batch.View(), loss_kind, &grads);
   ASSERT_EQ(grads.users.size(), batch.users.size());
   ASSERT_EQ(grads.items.size(), batch.items.size());
   ASSERT_EQ(grads.dense.size(), batch.dense.size());
   for (size_t t = 0; t < batch.dense.size(); ++t) {
     ASSERT_EQ(grads.dense[t].size(), batch.dense[t].size());
   }
-
   int checked = 0;
   auto check = [&](std::vector<float>* params, const std::vector<float>& analytic,
-                   const char* what) {
+                   const std::string& what) {
     for (size_t j = 0; j < params->size(); ++j) {
       const float saved = (*params)[j];
       const float plus = static_cast<float>(saved + eps);
@@ -139,38 +172,146 @@ void CheckGradients(const Model& model, Batch batch,
   check(&batch.users, grads.users, "users");
   check(&batch.items, grads.items, "items");
   for (size_t t = 0; t < batch.dense.size(); ++t) {
-    check(&batch.dense[t], grads.dense[t], "dense");
+    check(&batch.dense[t], grads.dense[t], model.dense_tables()[t].name);
   }
   EXPECT_GT(checked, 0);
 }
 
+struct Case {
+  std::string model;
+  Loss loss;
+  std::vector<uint32_t> layers;
+  std::string activation;
+};
+
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  return info.param.model + "_" + LossName(info.param.loss) + "_" + info.param.activation +
+         "_" + std::to_string(info.param.layers.size()) + "layers";
+}
+
+class ModelGradientTest : public ::testing::TestWithParam<Case> {};
+
+// Every model and loss: scores and loss equal the double-precision
+// definition, and the analytic gradient of every parameter (embeddings and
+// dense layers) equals central differences of that definition.
+TEST_P(ModelGradientTest, MatchesDefinitionAndFiniteDifferences) {
+  const Case& c = GetParam();
+  const double mean = c.loss == Loss::kSquared ? 3.5 : 0.0;
+  Built built = Make(c.model, kDim, c.layers, c.activation, 0.0f, mean);
+  const Model& m = *built.model;
+  for (uint32_t seed : {1u, 2u}) {
+    SCOPED_TRACE(seed);
+    Batch b = RandomBatch(m, c.loss != Loss::kSquared, seed);
+    std::vector<float> scores(kBatch);
+    m.Score(b.View(), scores.data());
+    for (int r = 0; r < kBatch; ++r) {
+      EXPECT_NEAR(scores[r], RefScore(built.spec, b, r, mean), 1e-5) << "row " << r;
+    }
+    BatchGrads g;
+    const double ref = RefLoss(c.loss, built.spec, b, mean);
+    EXPECT_NEAR(m.ForwardBackward(b.View(), c.loss, &g), ref, 1e-5 * std::fabs(ref) + 1e-6);
+    CheckGradients(m, c.loss, b,
+                   [&](const Batch& x) { return RefLoss(c.loss, built.spec, x, mean); }, 1e-3,
+                   1e-5, 1e-3);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllModels, ModelGradientTest,
+    ::testing::Values(Case{"mf", Loss::kSquared, {}, "relu"},
+                      Case{"gmf", Loss::kLogistic, {}, "relu"},
+                      Case{"gmf", Loss::kBpr, {}, "relu"},
+                      Case{"mlp", Loss::kLogistic, {5, 4}, "relu"},
+                      Case{"mlp", Loss::kLogistic, {5, 4}, "tanh"},
+                      Case{"mlp", Loss::kLogistic, {5}, "sigmoid"},
+                      Case{"mlp", Loss::kBpr, {5, 4}, "none"},
+                      Case{"mlp", Loss::kLogistic, {}, "relu"},
+                      Case{"neumf", Loss::kLogistic, {5, 4, 3}, "relu"},
+                      Case{"neumf", Loss::kBpr, {5, 4}, "tanh"},
+                      Case{"mf_mlp", Loss::kSquared, {5, 4}, "relu"},
+                      Case{"mf_mlp", Loss::kSquared, {6}, "sigmoid"}),
+    CaseName);
+
+// Dropout is a fixed mask for a given seed: the gradient of the model's own
+// (float) loss still matches central differences, and the mask changes the
+// loss (it is really applied) but never at inference.
+TEST(ModelsTest, DropoutGradientMatchesFiniteDifferences) {
+  Built built = Make("neumf", kDim, {8, 6}, "tanh", 0.5f);
+  const Model& m = *built.model;
+  Batch b = RandomBatch(m, true, 11);
+  b.dropout_seed = 12345;
+  BatchGrads g;
+  const double with_dropout = m.ForwardBackward(b.View(), Loss::kLogistic, &g);
+  EXPECT_GT(std::fabs(with_dropout - RefLoss(Loss::kLogistic, built.spec, b, 0)), 1e-4);
+  CheckGradients(
+      m, Loss::kLogistic, b,
+      [&m](const Batch& x) {
+        BatchGrads unused;
+        return m.ForwardBackward(x.View(), Loss::kLogistic, &unused);
+      },
+      1e-2, 2e-4, 1e-2);
+  std::vector<float> scores(kBatch);
+  m.Score(b.View(), scores.data());
+  for (int r = 0; r < kBatch; ++r) EXPECT_NEAR(scores[r], RefScore(built.spec, b, r, 0), 1e-5);
+}
+
 TEST(ModelsTest, CreateChecksTables) {
-  EXPECT_FALSE(Model::Create("mf", {}, 0).ok());
-  EXPECT_FALSE(Model::Create("gmf", Tables("mf"), 0).ok());  // no output table
-  auto unknown = Model::Create("ncf", Tables("gmf"), 0);
-  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  ModelOptions o;
+  o.model = "gmf";
+  o.dim = kDim;
+  auto spec = SpecFor(o);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_FALSE(Model::Create(*spec, {}, 0).ok());
+  auto tables = TablesFor(*spec, o);
+  tables.pop_back();  // no output table
+  EXPECT_EQ(Model::Create(*spec, tables, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  o.model = "ncf";
+  EXPECT_EQ(SpecFor(o).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(ModelsTest, MfShapes) {
-  auto model = Model::Create("mf", Tables("mf"), 3.5);
-  ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_EQ((*model)->user_dim(), kDim + 1);
-  EXPECT_EQ((*model)->item_dim(), kDim + 1);
-  EXPECT_TRUE((*model)->dense_tables().empty());
+TEST(ModelsTest, SpecRejectsBadOptions) {
+  ModelOptions o;
+  o.model = "gmf";
+  o.layers = {8};
+  EXPECT_FALSE(SpecFor(o).ok());  // gmf has no tower
+  o.model = "mlp";
+  o.activation = "gelu";
+  EXPECT_FALSE(SpecFor(o).ok());
+  o.activation = "relu";
+  o.dropout = 1.0f;
+  EXPECT_FALSE(SpecFor(o).ok());
+  o.dropout = 0.0f;
+  o.layers = {};
+  EXPECT_FALSE(SpecFor(o).ok());  // no tower, no mlp_dim
+  EXPECT_FALSE(ParseLayers("64,,32").ok());
+  EXPECT_FALSE(ParseLayers("64,x").ok());
+  EXPECT_THAT(*ParseLayers(" 64, 32 ,16"), ::testing::ElementsAre(64u, 32u, 16u));
 }
 
-TEST(ModelsTest, GmfShapes) {
-  auto model = Model::Create("gmf", Tables("gmf"), 0);
-  ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_EQ((*model)->user_dim(), kDim);
-  EXPECT_EQ((*model)->item_dim(), kDim);
-  ASSERT_EQ((*model)->dense_tables().size(), 1u);
-  EXPECT_EQ((*model)->dense_tables()[0].dim, kDim + 1);
+TEST(ModelsTest, Shapes) {
+  Built mf = Make("mf");
+  EXPECT_EQ(mf.model->user_dim(), kDim + 1);
+  EXPECT_TRUE(mf.model->dense_tables().empty());
+  Built gmf = Make("gmf");
+  EXPECT_EQ(gmf.model->user_dim(), kDim);
+  ASSERT_EQ(gmf.model->dense_tables().size(), 1u);
+  EXPECT_EQ(gmf.model->dense_tables()[0].dim, kDim + 1);
+  // neumf rows [gmf 4 | mlp 3]; tower 6 -> 5 -> 2; output [b, h(4 + 2)].
+  Built neumf = Make("neumf", kDim, {5, 2});
+  EXPECT_EQ(neumf.model->user_dim(), kDim + 3);
+  ASSERT_EQ(neumf.model->dense_tables().size(), 3u);
+  EXPECT_EQ(neumf.model->dense_tables()[0].dim, 5u * (6 + 1));
+  EXPECT_EQ(neumf.model->dense_tables()[1].dim, 2u * (5 + 1));
+  EXPECT_EQ(neumf.model->dense_tables()[2].dim, kDim + 2 + 1);
+  EXPECT_EQ(neumf.model->dense_tables()[0].zero_prefix, 5u);  // biases start at 0
+  // mf_mlp rows [bias | dot 4 | mlp 3].
+  Built mf_mlp = Make("mf_mlp", kDim, {5});
+  EXPECT_EQ(mf_mlp.model->user_dim(), 1 + kDim + 3);
 }
 
 TEST(ModelsTest, MfScoreHandCase) {
-  auto model = Model::Create("mf", Tables("mf", 2), 3.5);
-  ASSERT_TRUE(model.ok());
+  Built built = Make("mf", 2, {}, "relu", 0.0f, 3.5);
+  const Model& m = *built.model;
   // Rows [bias, factors].
   const float user[3] = {0.5f, 1.0f, 2.0f};
   const float item[3] = {-0.25f, 3.0f, -1.0f};
@@ -181,39 +322,19 @@ TEST(ModelsTest, MfScoreHandCase) {
   v.items = item;
   v.labels = &label;
   float score = 0;
-  (*model)->Score(v, &score);
+  m.Score(v, &score);
   // 3.5 + 0.5 - 0.25 + (1*3 + 2*-1) = 4.75.
   EXPECT_FLOAT_EQ(score, 4.75f);
   BatchGrads g;
   // Loss (4.75 - 4)^2 = 0.5625; d/dpred = 2 * 0.75 = 1.5.
-  EXPECT_NEAR((*model)->ForwardBackward(v, &g), 0.5625, 1e-6);
+  EXPECT_NEAR(m.ForwardBackward(v, Loss::kSquared, &g), 0.5625, 1e-6);
   EXPECT_THAT(g.users, ::testing::ElementsAre(1.5f, 4.5f, -1.5f));  // [1, q] * 1.5
   EXPECT_THAT(g.items, ::testing::ElementsAre(1.5f, 1.5f, 3.0f));   // [1, p] * 1.5
   EXPECT_TRUE(g.dense.empty());
 }
 
-TEST(ModelsTest, GmfScoreHandCase) {
-  auto model = Model::Create("gmf", Tables("gmf", 2), 0);
-  ASSERT_TRUE(model.ok());
-  const float user[2] = {1.0f, 2.0f};
-  const float item[2] = {3.0f, -1.0f};
-  const float out[3] = {0.5f, 0.25f, -2.0f};  // [b, h]
-  const float label = 1.0f;
-  BatchView v;
-  v.size = 1;
-  v.users = user;
-  v.items = item;
-  v.labels = &label;
-  v.dense = {out};
-  float score = 0;
-  (*model)->Score(v, &score);
-  // p * q = [3, -2]; 0.5 + 0.25*3 + (-2)(-2) = 5.25.
-  EXPECT_FLOAT_EQ(score, 5.25f);
-}
-
 TEST(ModelsTest, GmfLossAtZeroLogitIsLog2) {
-  auto model = Model::Create("gmf", Tables("gmf", 2), 0);
-  ASSERT_TRUE(model.ok());
+  Built built = Make("gmf", 2);
   const float user[4] = {0, 0, 0, 0};
   const float item[4] = {1, 1, 1, 1};
   const float out[3] = {0, 1, 1};
@@ -226,108 +347,30 @@ TEST(ModelsTest, GmfLossAtZeroLogitIsLog2) {
   v.dense = {out};
   BatchGrads g;
   // z = 0 for both: loss log 2 each; dL/dz = (sigmoid(0) - y) / B = -0.25, 0.25.
-  EXPECT_NEAR((*model)->ForwardBackward(v, &g), std::log(2.0), 1e-6);
+  EXPECT_NEAR(built.model->ForwardBackward(v, Loss::kLogistic, &g), std::log(2.0), 1e-6);
   ASSERT_EQ(g.dense.size(), 1u);
   EXPECT_NEAR(g.dense[0][0], 0.0f, 1e-7);  // bias: -0.25 + 0.25
-  // dL/dp_u = dL/dz * h * q = -0.25 * [1, 1].
   EXPECT_NEAR(g.users[0], -0.25f, 1e-7);
   EXPECT_NEAR(g.users[1], -0.25f, 1e-7);
   EXPECT_NEAR(g.users[2], 0.25f, 1e-7);
-  // dL/dq_i = dL/dz * h * p = 0 since p = 0.
-  for (float x : g.items) EXPECT_EQ(x, 0.0f);
+  for (float x : g.items) EXPECT_EQ(x, 0.0f);  // p = 0
 }
 
-TEST(ModelsTest, GmfLossIsStableForLargeLogits) {
-  auto model = Model::Create("gmf", Tables("gmf", 1), 0);
-  ASSERT_TRUE(model.ok());
-  const float user[2] = {10, 10};
-  const float item[2] = {10, -10};
-  const float out[2] = {0, 1};  // z = +100 and -100
+TEST(ModelsTest, LossesAreStableForLargeScores) {
+  // Scores +100 and -100, both wrong by a margin of 100.
+  const float scores[2] = {100.0f, -100.0f};
   const float labels[2] = {0.0f, 1.0f};
-  BatchView v;
-  v.size = 2;
-  v.users = user;
-  v.items = item;
-  v.labels = labels;
-  v.dense = {out};
-  BatchGrads g;
-  // Both examples are wrong by a margin of 100: loss 100 each.
-  EXPECT_NEAR((*model)->ForwardBackward(v, &g), 100.0, 1e-3);
-}
-
-TEST(ModelsTest, MfScoreMatchesDefinition) {
-  auto model = Model::Create("mf", Tables("mf"), 3.5);
-  ASSERT_TRUE(model.ok());
-  Batch b = RandomBatch(**model, false, 1);
-  std::vector<float> scores(kBatch);
-  (*model)->Score(b.View(), scores.data());
-  for (int r = 0; r < kBatch; ++r) EXPECT_NEAR(scores[r], MfPrediction(b, r, 3.5), 1e-5);
-  BatchGrads g;
-  EXPECT_NEAR((*model)->ForwardBackward(b.View(), &g), MfLoss(b, 3.5),
-              1e-5 * MfLoss(b, 3.5));
-}
-
-TEST(ModelsTest, GmfScoreMatchesDefinition) {
-  auto model = Model::Create("gmf", Tables("gmf"), 0);
-  ASSERT_TRUE(model.ok());
-  Batch b = RandomBatch(**model, true, 2);
-  std::vector<float> scores(kBatch);
-  (*model)->Score(b.View(), scores.data());
-  for (int r = 0; r < kBatch; ++r) EXPECT_NEAR(scores[r], GmfLogit(b, r), 1e-5);
-  BatchGrads g;
-  EXPECT_NEAR((*model)->ForwardBackward(b.View(), &g), GmfLoss(b), 1e-5 * GmfLoss(b));
-}
-
-// Gradients against central differences of the reference loss (double).
-TEST(ModelsTest, MfGradientMatchesFiniteDifferences) {
-  auto model = Model::Create("mf", Tables("mf"), 3.5);
-  ASSERT_TRUE(model.ok());
-  for (uint32_t seed : {3u, 4u, 5u}) {
-    SCOPED_TRACE(seed);
-    CheckGradients(**model, RandomBatch(**model, false, seed),
-                   [](const Batch& b) { return MfLoss(b, 3.5); }, 1e-3, 1e-5);
-  }
-}
-
-TEST(ModelsTest, GmfGradientMatchesFiniteDifferences) {
-  auto model = Model::Create("gmf", Tables("gmf"), 0);
-  ASSERT_TRUE(model.ok());
-  for (uint32_t seed : {6u, 7u, 8u}) {
-    SCOPED_TRACE(seed);
-    CheckGradients(**model, RandomBatch(**model, true, seed), GmfLoss, 1e-3, 1e-5);
-  }
-}
-
-// The same check against the loss the model itself returns (float math).
-// The mf loss sums squared errors of predictions near 3.5 in float, so it is
-// only good to ~1e-7 absolute; with eps = 1e-3 that rounding alone reaches
-// ~2e-4 in the difference quotient. The loss is quadratic in each single
-// parameter, so a central difference is exact for any eps: use eps = 1e-2 to
-// shrink the rounding tenfold.
-TEST(ModelsTest, MfGradientMatchesFiniteDifferencesOfOwnLoss) {
-  auto model = Model::Create("mf", Tables("mf"), 3.5);
-  ASSERT_TRUE(model.ok());
-  const Model& m = **model;
-  CheckGradients(
-      m, RandomBatch(m, false, 9),
-      [&m](const Batch& b) {
-        BatchGrads unused;
-        return m.ForwardBackward(b.View(), &unused);
-      },
-      1e-2, 1e-4, /*eps=*/1e-2);
-}
-
-TEST(ModelsTest, GmfGradientMatchesFiniteDifferencesOfOwnLoss) {
-  auto model = Model::Create("gmf", Tables("gmf"), 0);
-  ASSERT_TRUE(model.ok());
-  const Model& m = **model;
-  CheckGradients(
-      m, RandomBatch(m, true, 10),
-      [&m](const Batch& b) {
-        BatchGrads unused;
-        return m.ForwardBackward(b.View(), &unused);
-      },
-      1e-2, 1e-4);
+  float d[2];
+  EXPECT_NEAR(LossAndGradient(Loss::kLogistic, scores, labels, 2, d), 100.0, 1e-3);
+  EXPECT_NEAR(d[0], 0.5f, 1e-6);
+  EXPECT_NEAR(d[1], -0.5f, 1e-6);
+  // bpr: the positive (row 0) is 200 above its negative: no loss.
+  EXPECT_NEAR(LossAndGradient(Loss::kBpr, scores, labels, 2, d), 0.0, 1e-6);
+  const float flipped[2] = {-100.0f, 100.0f};
+  EXPECT_NEAR(LossAndGradient(Loss::kBpr, flipped, labels, 2, d), 200.0, 1e-3);
+  EXPECT_NEAR(d[0], -1.0f, 1e-6);
+  EXPECT_NEAR(d[1], 1.0f, 1e-6);
+  EXPECT_EQ(ParseLoss("hinge").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
