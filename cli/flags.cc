@@ -48,6 +48,9 @@ ABSL_FLAG(double, dropout, 0, "Dropout rate on the tower's hidden outputs while 
 ABSL_FLAG(std::string, loss, "",
           "logistic (ranking, default), bpr (ranking, pairwise: positive vs sampled negative) or "
           "squared (rating, default).");
+ABSL_FLAG(int, pretrain_epochs, -1,
+          "neumf: the first N epochs train the GMF and MLP branches each on its own (He et al.'s "
+          "pre-training, in one run), then together (-1: the model's default).");
 ABSL_FLAG(double, dense_l2, -1,
           "L2 on the dense tensors (tower and output layers; -1: the model's default).");
 ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
@@ -158,6 +161,12 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   for (uint32_t w : spec->layers) c.add_layers(w);
   c.set_activation(spec->activation);
   c.set_dropout(spec->dropout);
+  const int pretrain = absl::GetFlag(FLAGS_pretrain_epochs);
+  c.set_pretrain_epochs(pretrain < 0 ? defaults->pretrain_epochs : pretrain);
+  if (c.pretrain_epochs() > 0 && spec->heads() != 2) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--pretrain_epochs=%d: only --model=neumf has two branches to pre-train", pretrain));
+  }
   for (const TableConfig& t : TablesFor(*spec, mo)) *c.add_tables() = ToProto(t);
 
   c.set_train_path(absl::GetFlag(FLAGS_train));

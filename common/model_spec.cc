@@ -153,11 +153,12 @@ std::vector<TableConfig> TablesFor(const ModelSpec& s, const ModelOptions& o) {
                       s.layers[l], o.dense_lr_scale, o.dense_l2});
   }
   if (s.has_output()) {
-    // Output layer [bias, h]: Kaiming-uniform bound sqrt(3 / fan_in), as
-    // PyTorch's NCF code initialises its predict layer.
+    // Output layer [biases, h]: Kaiming-uniform bound sqrt(3 / fan_in), as
+    // PyTorch's NCF code initialises its predict layer; biases start at 0.
     const uint32_t in = s.gmf_dim + s.tower_out();
-    tables.push_back({id++, "output", in + 1, true, 0,
-                      static_cast<float>(std::sqrt(3.0 / in)), 1, o.dense_lr_scale, o.dense_l2});
+    tables.push_back({id++, "output", s.output_dim(), true, 0,
+                      static_cast<float>(std::sqrt(3.0 / in)), s.heads(), o.dense_lr_scale,
+                      o.dense_l2});
   }
   return tables;
 }

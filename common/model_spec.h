@@ -64,6 +64,7 @@ struct ModelDefaults {
   float l2 = 0.0f;
   float dense_l2 = 0.0f;
   float init_std = 0.01f;
+  uint32_t pretrain_epochs = 0;  // neumf: heads train apart first
 };
 // InvalidArgument naming the valid models when `model` is unknown.
 absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model);
@@ -90,6 +91,21 @@ struct ModelSpec {
     return layers.empty() ? 2 * mlp_dim : layers.back();
   }
   bool has_output() const { return gmf_dim > 0 || mlp_dim > 0; }
+  // neumf gives its GMF and MLP branches a head each and mixes them,
+  // alpha x gmf + (1 - alpha) x mlp, which is He et al.'s output layer after
+  // pre-training, written so the branches can also train on their own.
+  // Other models have one head over everything.
+  uint32_t heads() const { return gmf_dim > 0 && mlp_dim > 0 ? 2 : (has_output() ? 1 : 0); }
+  float alpha = 0.5f;
+  // Head k reads columns [head_begin(k), + head_width(k)) of the output
+  // layer's input (gmf product, tower output).
+  uint32_t head_begin(uint32_t k) const { return heads() == 2 && k == 1 ? gmf_dim : 0; }
+  uint32_t head_width(uint32_t k) const {
+    if (heads() == 2) return k == 0 ? gmf_dim : tower_out();
+    return gmf_dim + tower_out();
+  }
+  // Output tensor: [bias per head | h over (gmf product, tower output)].
+  uint32_t output_dim() const { return heads() + gmf_dim + tower_out(); }
   // Floats of tower layer l: [bias (out) | weights (out x in), row-major].
   uint32_t layer_in(size_t l) const { return l == 0 ? 2 * mlp_dim : layers[l - 1]; }
   uint32_t layer_params(size_t l) const { return layers[l] * (layer_in(l) + 1); }

@@ -16,6 +16,7 @@ using MutVec = Eigen::Map<Eigen::VectorXf>;
 struct Model::Pass {
   Eigen::VectorXf scores;
   RowMatrix z;      // output layer input: [gmf product | tower output]
+  RowMatrix heads;  // n x heads: each head's score
   RowMatrix tower_in;
   MlpTower::Cache tower;
   std::vector<const float*> layer_params;
@@ -48,10 +49,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec,
           spec.layer_params(l)));
     }
   }
-  if (spec.has_output() && dense.back().dim != spec.gmf_dim + spec.tower_out() + 1) {
+  if (spec.has_output() && dense.back().dim != spec.output_dim()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "dense table %s: %d floats, the output layer needs %d", dense.back().name,
-        dense.back().dim, spec.gmf_dim + spec.tower_out() + 1));
+        dense.back().dim, spec.output_dim()));
   }
   return std::unique_ptr<Model>(
       new Model(spec, std::move(dense), static_cast<float>(global_mean), *activation));
@@ -93,9 +94,21 @@ void Model::Forward(const BatchView& b, Pass* p) const {
     p->layer_params.assign(b.dense.begin(), b.dense.begin() + spec_.layers.size());
     p->z.rightCols(t) = tower_.Forward(p->tower_in, p->layer_params, b.dropout_seed, &p->tower);
   }
+  // Head k reads columns [begin_k, begin_k + width_k) of z.
   const float* out = b.dense.back();
-  p->scores += p->z * ConstVec(out + 1, g + t);
-  p->scores.array() += out[0];
+  const int heads = static_cast<int>(spec_.heads());
+  p->heads.resize(n, heads);
+  for (int k = 0; k < heads; ++k) {
+    const int begin = static_cast<int>(spec_.head_begin(k));
+    const int width = static_cast<int>(spec_.head_width(k));
+    p->heads.col(k) = p->z.middleCols(begin, width) * ConstVec(out + heads + begin, width);
+    p->heads.col(k).array() += out[k];
+  }
+  if (heads == 1) {
+    p->scores += p->heads.col(0);
+  } else {
+    p->scores += spec_.alpha * p->heads.col(0) + (1.0f - spec_.alpha) * p->heads.col(1);
+  }
 }
 
 void Model::Score(const BatchView& b, float* out) const {
@@ -106,13 +119,36 @@ void Model::Score(const BatchView& b, float* out) const {
   MutVec(out, b.size) = p.scores;
 }
 
-double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g) const {
+double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g,
+                              bool separate_heads) const {
   Pass p;
   Forward(b, &p);
   const int n = b.size;
   const int row = static_cast<int>(spec_.row_dim());
-  Eigen::VectorXf d(n);
-  const double mean_loss = LossAndGradient(loss, p.scores.data(), b.labels, n, d.data());
+  const int heads = static_cast<int>(spec_.heads());
+  Eigen::VectorXf d(n);  // d loss / d score (the parts outside the heads)
+  RowMatrix d_heads(n, heads);
+  double mean_loss = 0;
+  if (separate_heads && heads == 2) {
+    // Each head is its own model with its own loss (the pre-training of He
+    // et al.); the score's other parts (none for neumf) see both.
+    Eigen::VectorXf head_score(n), d_head(n);
+    d.setZero();
+    for (int k = 0; k < heads; ++k) {
+      head_score = p.scores - (spec_.alpha * p.heads.col(0) + (1 - spec_.alpha) * p.heads.col(1)) +
+                   p.heads.col(k);
+      mean_loss += LossAndGradient(loss, head_score.data(), b.labels, n, d_head.data());
+      d_heads.col(k) = d_head;
+      d += d_head;
+    }
+  } else {
+    mean_loss = LossAndGradient(loss, p.scores.data(), b.labels, n, d.data());
+    if (heads == 1) d_heads.col(0) = d;
+    if (heads == 2) {
+      d_heads.col(0) = spec_.alpha * d;
+      d_heads.col(1) = (1 - spec_.alpha) * d;
+    }
+  }
 
   ConstMap u(b.users, n, row), i(b.items, n, row);
   g->users.assign(static_cast<size_t>(n) * row, 0.0f);
@@ -137,10 +173,17 @@ double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g) cons
   const int gd = static_cast<int>(spec_.gmf_dim), t = static_cast<int>(spec_.tower_out());
   const float* out = b.dense.back();
   std::vector<float>& d_out = g->dense.back();
-  d_out[0] = d.sum();
-  MutVec(d_out.data() + 1, gd + t) = p.z.transpose() * d;
-  // d score / d z = h, per example scaled by d.
-  RowMatrix dz = d * ConstVec(out + 1, gd + t).transpose();
+  RowMatrix dz(n, gd + t);
+  for (int k = 0; k < heads; ++k) {
+    const int begin = static_cast<int>(spec_.head_begin(k));
+    const int width = static_cast<int>(spec_.head_width(k));
+    d_out[k] = d_heads.col(k).sum();
+    MutVec(d_out.data() + heads + begin, width) =
+        p.z.middleCols(begin, width).transpose() * d_heads.col(k);
+    // d head / d z = h, per example scaled by d.
+    dz.middleCols(begin, width) =
+        d_heads.col(k) * ConstVec(out + heads + begin, width).transpose();
+  }
   if (gd) {
     du.middleCols(off, gd) = dz.leftCols(gd).cwiseProduct(i.middleCols(off, gd));
     di.middleCols(off, gd) = dz.leftCols(gd).cwiseProduct(u.middleCols(off, gd));

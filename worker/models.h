@@ -53,7 +53,10 @@ class Model {
   const std::vector<TableConfig>& dense_tables() const { return dense_tables_; }
 
   // Mean loss over the batch; fills grads of the mean loss (sized here).
-  double ForwardBackward(const BatchView& batch, Loss loss, BatchGrads* grads) const;
+  // `separate_heads`: a two-headed model (neumf) trains each head on its
+  // own, loss = loss(gmf head) + loss(mlp head): pre-training in one run.
+  double ForwardBackward(const BatchView& batch, Loss loss, BatchGrads* grads,
+                         bool separate_heads = false) const;
   // Scores (logits for ranking models, predicted ratings for rating models).
   void Score(const BatchView& batch, float* out) const;
 

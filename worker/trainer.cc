@@ -87,7 +87,8 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     view.dropout_seed = Mix64(Mix64(config_.seed() ^ Mix64(epoch + 1)) ^
                               Mix64((static_cast<uint64_t>(shard_id) << 32) ^ ++batch_index)) |
                         1;
-    const double loss = model_->ForwardBackward(view, loss_, &grads_);
+    const double loss =
+        model_->ForwardBackward(view, loss_, &grads_, epoch < config_.pretrain_epochs());
     if (!std::isfinite(loss)) {
       return absl::InternalError(absl::StrFormat(
           "training diverged: loss is %g in epoch %d shard %d (lower --lr?)", loss, epoch,

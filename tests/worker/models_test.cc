@@ -86,7 +86,9 @@ double Act(const std::string& a, double x) {
   return x;
 }
 
-double RefScore(const ModelSpec& s, const Batch& b, int r, double mean) {
+// head = -1: the model's score; 0 / 1: that head alone (plus the parts
+// outside the heads).
+double RefScore(const ModelSpec& s, const Batch& b, int r, double mean, int head = -1) {
   const int row = static_cast<int>(s.row_dim());
   const float* u = &b.users[r * row];
   const float* i = &b.items[r * row];
@@ -114,23 +116,31 @@ double RefScore(const ModelSpec& s, const Batch& b, int r, double mean) {
     z.insert(z.end(), x.begin(), x.end());
   }
   const std::vector<float>& out = b.dense.back();
-  score += out[0];
-  for (size_t k = 0; k < z.size(); ++k) score += out[k + 1] * z[k];
-  return score;
+  const int heads = s.heads();
+  std::vector<double> head_scores(heads);
+  for (int k = 0; k < heads; ++k) {
+    head_scores[k] = out[k];
+    for (uint32_t c = s.head_begin(k); c < s.head_begin(k) + s.head_width(k); ++c) {
+      head_scores[k] += out[heads + c] * z[c];
+    }
+  }
+  if (head >= 0) return score + head_scores[head];
+  if (heads == 1) return score + head_scores[0];
+  return score + s.alpha * head_scores[0] + (1 - s.alpha) * head_scores[1];
 }
 
-double RefLoss(Loss loss, const ModelSpec& s, const Batch& b, double mean) {
+double RefLoss(Loss loss, const ModelSpec& s, const Batch& b, double mean, int head = -1) {
   double sum = 0;
   if (loss == Loss::kBpr) {
     const int pairs = kBatch / 2;
     for (int k = 0; k < pairs; ++k) {
-      const double m = RefScore(s, b, k, mean) - RefScore(s, b, pairs + k, mean);
+      const double m = RefScore(s, b, k, mean, head) - RefScore(s, b, pairs + k, mean, head);
       sum += std::log1p(std::exp(-m));
     }
     return sum / pairs;
   }
   for (int r = 0; r < kBatch; ++r) {
-    const double z = RefScore(s, b, r, mean);
+    const double z = RefScore(s, b, r, mean, head);
     const double y = b.labels[r];
     sum += loss == Loss::kSquared ? (z - y) * (z - y) : std::log1p(std::exp(z)) - y * z;
   }
@@ -142,9 +152,9 @@ double RefLoss(Loss loss, const ModelSpec& s, const Batch& b, double mean) {
 // rounded into the float arrays, and the actual step used is the rounded one.
 void CheckGradients(const Model& model, Loss loss_kind, Batch batch,
                     const std::function<double(const Batch&)>& loss, double rel_tol,
-                    double abs_tol, double eps) {
+                    double abs_tol, double eps, bool separate_heads = false) {
   BatchGrads grads;
-  model.ForwardBackward(batch.View(), loss_kind, &grads);
+  model.ForwardBackward(batch.View(), loss_kind, &grads, separate_heads);
   ASSERT_EQ(grads.users.size(), batch.users.size());
   ASSERT_EQ(grads.items.size(), batch.items.size());
   ASSERT_EQ(grads.dense.size(), batch.dense.size());
@@ -232,6 +242,25 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"mf_mlp", Loss::kSquared, {6}, "sigmoid"}),
     CaseName);
 
+// neumf's pre-training objective: each head on its own, losses added.
+TEST(ModelsTest, SeparateHeadsGradientMatchesFiniteDifferences) {
+  for (Loss loss : {Loss::kLogistic, Loss::kBpr}) {
+    SCOPED_TRACE(LossName(loss));
+    Built built = Make("neumf", kDim, {5, 4}, "tanh");
+    const Model& m = *built.model;
+    ASSERT_EQ(built.spec.heads(), 2u);
+    Batch b = RandomBatch(m, true, 21);
+    auto ref = [&](const Batch& x) {
+      return RefLoss(loss, built.spec, x, 0, 0) + RefLoss(loss, built.spec, x, 0, 1);
+    };
+    BatchGrads g;
+    EXPECT_NEAR(m.ForwardBackward(b.View(), loss, &g, /*separate_heads=*/true), ref(b), 1e-5);
+    CheckGradients(
+        m, loss, b, ref, 1e-3, 1e-5, 1e-3,
+        /*separate_heads=*/true);
+  }
+}
+
 // Dropout is a fixed mask for a given seed: the gradient of the model's own
 // (float) loss still matches central differences, and the mask changes the
 // loss (it is really applied) but never at inference.
@@ -302,7 +331,8 @@ TEST(ModelsTest, Shapes) {
   ASSERT_EQ(neumf.model->dense_tables().size(), 3u);
   EXPECT_EQ(neumf.model->dense_tables()[0].dim, 5u * (6 + 1));
   EXPECT_EQ(neumf.model->dense_tables()[1].dim, 2u * (5 + 1));
-  EXPECT_EQ(neumf.model->dense_tables()[2].dim, kDim + 2 + 1);
+  EXPECT_EQ(neumf.model->dense_tables()[2].dim, 2 + kDim + 2);  // two heads
+  EXPECT_EQ(neumf.model->dense_tables()[2].zero_prefix, 2u);
   EXPECT_EQ(neumf.model->dense_tables()[0].zero_prefix, 5u);  // biases start at 0
   // mf_mlp rows [bias | dot 4 | mlp 3].
   Built mf_mlp = Make("mf_mlp", kDim, {5});
