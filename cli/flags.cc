@@ -5,6 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "common/config_proto.h"
+#include "common/lr_schedule.h"
 #include "common/model_spec.h"
 #include "common/rpc_util.h"
 
@@ -38,6 +40,18 @@ ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
 ABSL_FLAG(uint32_t, data_shards, 0, "Data shards leased to workers per epoch (0: 2 x workers).");
 
+// ---- learning-rate schedule ---------------------------------------------------
+ABSL_FLAG(std::string, lr_schedule, "constant",
+          "Learning-rate schedule: constant, step (x --lr_decay_rate every --lr_decay_every "
+          "epochs) or cosine (to --lr_min_ratio x --lr at the end of the last epoch).");
+ABSL_FLAG(uint32_t, lr_decay_every, 10, "step: epochs between learning-rate decays.");
+ABSL_FLAG(double, lr_decay_rate, 0.5, "step: learning-rate multiplier per decay, in (0, 1].");
+ABSL_FLAG(double, lr_min_ratio, 0.0,
+          "cosine: learning rate at the end of the last epoch, as a fraction of --lr.");
+ABSL_FLAG(double, warmup_epochs, 0,
+          "Linear learning-rate warm-up from 0 over this many epochs (may be fractional; "
+          "combines with any --lr_schedule).");
+
 // ---- cluster ---------------------------------------------------------------
 ABSL_FLAG(uint32_t, servers, 2, "Parameter-server processes.");
 ABSL_FLAG(uint32_t, workers, 2, "Worker processes.");
@@ -65,6 +79,21 @@ ABSL_FLAG(uint64_t, gen_items, 1000, "gen: number of items.");
 ABSL_FLAG(uint64_t, gen_per_user, 40, "gen: mean interactions per user.");
 
 namespace psrec {
+namespace {
+
+// The learning-rate schedule flags, checked.
+absl::Status SetLrSchedule(rpc::RunConfig* c) {
+  const std::string schedule = absl::GetFlag(FLAGS_lr_schedule);
+  if (auto kind = ParseLrScheduleKind(schedule); !kind.ok()) return kind.status();
+  c->set_lr_schedule(schedule.empty() ? "constant" : schedule);
+  c->set_lr_decay_every(absl::GetFlag(FLAGS_lr_decay_every));
+  c->set_lr_decay_rate(static_cast<float>(absl::GetFlag(FLAGS_lr_decay_rate)));
+  c->set_lr_min_ratio(static_cast<float>(absl::GetFlag(FLAGS_lr_min_ratio)));
+  c->set_warmup_epochs(static_cast<float>(absl::GetFlag(FLAGS_warmup_epochs)));
+  return ValidateLrSchedule(LrScheduleFromConfig(*c));
+}
+
+}  // namespace
 
 absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   const std::string model = absl::GetFlag(FLAGS_model);
@@ -133,6 +162,7 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   c.set_timestamp_col(absl::GetFlag(FLAGS_timestamp_col));
   const uint32_t workers = std::max<uint32_t>(1, absl::GetFlag(FLAGS_workers));
   c.set_data_shards(pick(absl::GetFlag(FLAGS_data_shards), 2 * workers));
+  if (auto s = SetLrSchedule(&c); !s.ok()) return s;
   return c;
 }
 
