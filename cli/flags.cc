@@ -75,7 +75,9 @@ ABSL_FLAG(uint32_t, timeout_seconds, 60,
 
 // ---- outputs ---------------------------------------------------------------
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON object here.");
-ABSL_FLAG(std::string, model_out, "", "Write the trained model into this directory.");
+ABSL_FLAG(std::string, model_out, "",
+          "Write the trained model into this directory (with --validation=auto: the best "
+          "epoch's).");
 ABSL_FLAG(std::string, model_dir, "", "A model directory written by --model_out (eval).");
 ABSL_FLAG(std::string, run_dir, "", "Scratch directory (synthetic data). Default: a temp dir.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
