@@ -5,6 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "common/config_proto.h"
+#include "common/lr_schedule.h"
 #include "common/model_spec.h"
 #include "common/rpc_util.h"
 
@@ -58,6 +60,27 @@ ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
 ABSL_FLAG(uint32_t, data_shards, 0, "Data shards leased to workers per epoch (0: 2 x workers).");
 
+// ---- learning-rate schedule, validation, early stopping ----------------------
+ABSL_FLAG(std::string, lr_schedule, "constant",
+          "Learning-rate schedule: constant, step (x --lr_decay_rate every --lr_decay_every "
+          "epochs) or cosine (to --lr_min_ratio x --lr at the end of the last epoch).");
+ABSL_FLAG(uint32_t, lr_decay_every, 10, "step: epochs between learning-rate decays.");
+ABSL_FLAG(double, lr_decay_rate, 0.5, "step: learning-rate multiplier per decay, in (0, 1].");
+ABSL_FLAG(double, lr_min_ratio, 0.0,
+          "cosine: learning rate at the end of the last epoch, as a fraction of --lr.");
+ABSL_FLAG(double, warmup_epochs, 0,
+          "Linear learning-rate warm-up from 0 over this many epochs (may be fractional; "
+          "combines with any --lr_schedule).");
+ABSL_FLAG(std::string, validation, "none",
+          "none, or auto: hold out a validation set from --train (ranking: each user's latest "
+          "interaction with 99 sampled negatives; rating: --validation_fraction), evaluate it "
+          "after every epoch and keep the best epoch.");
+ABSL_FLAG(double, validation_fraction, 0.05,
+          "rating with --validation=auto: share of training interactions held out.");
+ABSL_FLAG(uint32_t, early_stopping, 0,
+          "Stop after this many epochs without validation improvement (HR@10 for ranking, RMSE "
+          "for rating); 0: off. Needs --validation=auto.");
+
 // ---- cluster ---------------------------------------------------------------
 ABSL_FLAG(uint32_t, servers, 2, "Parameter-server processes.");
 ABSL_FLAG(uint32_t, workers, 2, "Worker processes.");
@@ -72,7 +95,9 @@ ABSL_FLAG(uint32_t, timeout_seconds, 60,
 
 // ---- outputs ---------------------------------------------------------------
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON object here.");
-ABSL_FLAG(std::string, model_out, "", "Write the trained model into this directory.");
+ABSL_FLAG(std::string, model_out, "",
+          "Write the trained model into this directory (with --validation=auto: the best "
+          "epoch's).");
 ABSL_FLAG(std::string, model_dir, "", "A model directory written by --model_out (eval).");
 ABSL_FLAG(std::string, run_dir, "", "Scratch directory (synthetic data). Default: a temp dir.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
@@ -85,6 +110,41 @@ ABSL_FLAG(uint64_t, gen_items, 1000, "gen: number of items.");
 ABSL_FLAG(uint64_t, gen_per_user, 40, "gen: mean interactions per user.");
 
 namespace psrec {
+namespace {
+
+// The learning-rate schedule, validation and early-stopping flags, checked.
+absl::Status SetScheduleAndValidation(rpc::RunConfig* c) {
+  const std::string schedule = absl::GetFlag(FLAGS_lr_schedule);
+  if (auto kind = ParseLrScheduleKind(schedule); !kind.ok()) return kind.status();
+  c->set_lr_schedule(schedule.empty() ? "constant" : schedule);
+  c->set_lr_decay_every(absl::GetFlag(FLAGS_lr_decay_every));
+  c->set_lr_decay_rate(static_cast<float>(absl::GetFlag(FLAGS_lr_decay_rate)));
+  c->set_lr_min_ratio(static_cast<float>(absl::GetFlag(FLAGS_lr_min_ratio)));
+  c->set_warmup_epochs(static_cast<float>(absl::GetFlag(FLAGS_warmup_epochs)));
+  if (auto s = ValidateLrSchedule(LrScheduleFromConfig(*c)); !s.ok()) return s;
+
+  const std::string validation = absl::GetFlag(FLAGS_validation);
+  if (validation != "none" && validation != "auto") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--validation=%s: valid: none, auto", validation));
+  }
+  c->set_validation(validation);
+  const double fraction = absl::GetFlag(FLAGS_validation_fraction);
+  if (!(fraction > 0 && fraction < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--validation_fraction=%g: must be in (0, 1)", fraction));
+  }
+  c->set_validation_fraction(static_cast<float>(fraction));
+  c->set_early_stopping(absl::GetFlag(FLAGS_early_stopping));
+  if (c->early_stopping() > 0 && validation != "auto") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--early_stopping=%d needs --validation=auto (it stops on the validation metric)",
+        c->early_stopping()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   const std::string model = absl::GetFlag(FLAGS_model);
@@ -186,6 +246,7 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   c.set_timestamp_col(absl::GetFlag(FLAGS_timestamp_col));
   const uint32_t workers = std::max<uint32_t>(1, absl::GetFlag(FLAGS_workers));
   c.set_data_shards(pick(absl::GetFlag(FLAGS_data_shards), 2 * workers));
+  if (auto s = SetScheduleAndValidation(&c); !s.ok()) return s;
   return c;
 }
 
@@ -232,6 +293,10 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   o.lease.data_shards = o.config.data_shards();
   o.lease.gated = absl::GetFlag(FLAGS_gated);
   o.exit_when_done = !o.lease.gated;
+  if (o.config.early_stopping() > 0 && !o.lease.gated) {
+    return absl::InvalidArgumentError(
+        "--early_stopping: a standalone coordinator does not evaluate; use psrec train");
+  }
   o.model_out = absl::GetFlag(FLAGS_model_out);
   return o;
 }

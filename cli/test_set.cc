@@ -3,6 +3,7 @@
 #include "absl/strings/str_format.h"
 #include "common/data_reader.h"
 #include "common/rpc_util.h"
+#include "common/training_data.h"
 
 namespace psrec {
 
@@ -22,6 +23,26 @@ absl::StatusOr<TestSet> LoadTestSet(const rpc::RunConfig& config, const std::str
   auto ratings = ReadInteractions(test_path, reader);
   if (!ratings.ok()) return ratings.status();
   t.ratings = std::move(*ratings);
+  return t;
+}
+
+absl::StatusOr<TestSet> LoadValidationSet(const rpc::RunConfig& config) {
+  TestSet t;
+  t.task = config.task();
+  if (!ValidationEnabled(config)) return t;
+  auto split = ReadTrainingData(config);
+  if (!split.ok()) return split.status();
+  if (config.task() == "ranking") {
+    t.ranking = std::move(split->cases);
+  } else {
+    t.ratings = std::move(split->validation);
+  }
+  if (t.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--validation=auto: %s leaves nothing to validate on (%s)", config.train_path(),
+        config.task() == "ranking" ? "no user has 2 or more interactions"
+                                   : "raise --validation_fraction"));
+  }
   return t;
 }
 

@@ -24,6 +24,12 @@ struct TestSet {
 absl::StatusOr<TestSet> LoadTestSet(const rpc::RunConfig& config, const std::string& test_path,
                                     const std::string& negatives_path);
 
+// The validation set carved from the run's training file (empty without
+// --validation=auto): the same split the coordinator and workers make.
+// InvalidArgument when validation is on but the data leaves nothing to
+// validate on.
+absl::StatusOr<TestSet> LoadValidationSet(const rpc::RunConfig& config);
+
 absl::StatusOr<EvalResult> EvaluateTestSet(Evaluator& evaluator, const TestSet& test,
                                            const rpc::RunConfig& config);
 

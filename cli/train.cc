@@ -11,11 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/best_epoch.h"
 #include "cli/child_process.h"
+#include "cli/model_snapshot.h"
 #include "cli/test_set.h"
 #include "common/data_reader.h"
 #include "common/file_util.h"
+#include "common/lr_schedule.h"
 #include "common/rpc_util.h"
+#include "common/training_data.h"
 #include "common/synthetic.h"
 #include "coordinator/coordinator_client.h"
 #include "worker/grpc_ps_client.h"
@@ -26,8 +30,16 @@ namespace {
 
 struct EpochRecord {
   rpc::EpochSummary summary;
-  EvalResult eval;
+  EvalResult eval;  // on the test set
   bool evaluated = false;
+  EvalResult validation;
+  bool validated = false;
+};
+
+// How the run ended, for the summary and the metrics file.
+struct RunOutcome {
+  const EpochRecord* reported = nullptr;  // the best epoch with validation, else the last
+  bool stopped_early = false;
 };
 
 // Writes psrec's synthetic data set into `dir` in the same layout as real
@@ -54,31 +66,43 @@ absl::Status WriteSyntheticDefault(const std::string& dir, TrainOptions* o) {
 }
 
 std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
-                        const std::vector<EpochRecord>& epochs, const EpochRecord* final_epoch,
+                        const std::vector<EpochRecord>& epochs, const RunOutcome& outcome,
                         uint64_t examples, double seconds) {
   const std::string& task = config.task();
+  const std::string no_metrics = task == "ranking" ? "\"hr_at_10\": null, \"ndcg_at_10\": null"
+                                                   : "\"rmse\": null, \"mae\": null";
   auto eval_fields = [&](const EpochRecord& r) {
-    if (r.evaluated) return MetricsJsonFields(task, r.eval);
-    return std::string(task == "ranking" ? "\"hr_at_10\": null, \"ndcg_at_10\": null"
-                                         : "\"rmse\": null, \"mae\": null");
+    return r.evaluated ? MetricsJsonFields(task, r.eval) : no_metrics;
+  };
+  auto validation_field = [&](const EpochRecord& r) {
+    if (!r.validated) return std::string("\"validation\": null");
+    return absl::StrCat("\"validation\": {", MetricsJsonFields(task, r.validation), "}");
   };
   std::vector<std::string> history;
   for (const EpochRecord& r : epochs) {
     history.push_back(absl::StrFormat(
         "    {\"epoch\": %d, \"train_loss\": %.6f, \"train_examples\": %d, "
-        "\"train_seconds\": %.4f, %s}",
+        "\"train_seconds\": %.4f, %s, %s}",
         r.summary.epoch() + 1, r.summary.loss(), r.summary.examples(), r.summary.seconds(),
-        eval_fields(r)));
+        eval_fields(r), validation_field(r)));
   }
+  const EpochRecord* final_epoch = outcome.reported;
+  const bool best = final_epoch != nullptr && final_epoch->validated;
+  // Test metrics first: readers that take the first "hr_at_10" get the test's.
+  const std::string selection = absl::StrFormat(
+      "  \"best_epoch\": %s,\n  \"stopped_early\": %s,\n  %s,\n",
+      best ? absl::StrCat(final_epoch->summary.epoch() + 1) : "null",
+      outcome.stopped_early ? "true" : "false",
+      final_epoch ? validation_field(*final_epoch) : "\"validation\": null");
   return absl::StrFormat(
-      "{\n  \"task\": \"%s\",\n  \"model\": \"%s\",\n  \"epochs\": %d,\n  %s,\n"
+      "{\n  \"task\": \"%s\",\n  \"model\": \"%s\",\n  \"epochs\": %d,\n  %s,\n%s"
       "  \"train_loss\": %.6f,\n  \"train_examples\": %d,\n  \"train_seconds\": %.4f,\n"
       "  \"examples_per_second\": %.1f,\n  \"servers\": %d,\n  \"workers\": %d,\n"
       "  \"dim\": %d,\n  \"batch_size\": %d,\n  \"lr\": %g,\n  \"optimizer\": \"%s\",\n"
       "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n"
       "  \"history\": [\n%s\n  ]\n}\n",
       task, config.model(), epochs.size(),
-      final_epoch ? eval_fields(*final_epoch) : eval_fields(EpochRecord{}),
+      final_epoch ? eval_fields(*final_epoch) : no_metrics, selection,
       final_epoch ? final_epoch->summary.loss() : 0.0, examples, seconds,
       seconds > 0 ? examples / seconds : 0.0, o.servers, o.workers, config.dim(),
       config.batch_size(), config.lr(), config.optimizer(), config.l2(), config.negatives(),
@@ -189,14 +213,34 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
   Evaluator evaluator(model->get(), ps->get());
+  // The same split the coordinator and the workers made (from the config
+  // they were all handed), read while epoch 1 trains.
+  auto validation = LoadValidationSet(config);
+  if (!validation.ok()) return Fail(validation.status());
+  const bool validate = ValidationEnabled(config);
+  BestEpochTracker tracker(config.task(), config.early_stopping());
+  BestModelSnapshot snapshot(o.model_out);
 
-  std::printf("training %s (%s) on %s: %d epochs, dim %d, batch %d, %s lr %g, %d servers, %d "
-              "workers\n",
+  std::printf("training %s (%s) on %s: %d epochs, dim %d, batch %d, %s lr %g (%s), %d servers, "
+              "%d workers\n",
               config.model().c_str(), config.task().c_str(), config.train_path().c_str(),
               config.epochs(), config.dim(), config.batch_size(), config.optimizer().c_str(),
-              config.lr(), o.servers, o.workers);
+              config.lr(), DescribeLrSchedule(LrScheduleFromConfig(config)).c_str(), o.servers,
+              o.workers);
+  if (validate) {
+    std::string patience;
+    if (config.early_stopping() > 0) {
+      patience = absl::StrFormat("; early stopping after %d epochs without improvement",
+                                 config.early_stopping());
+    }
+    std::printf("validation: %zu %s held out of training%s\n",
+                validation->ranking.size() + validation->ratings.size(),
+                config.task() == "ranking" ? "users' latest interactions" : "ratings",
+                patience.c_str());
+  }
   std::fflush(stdout);
   std::vector<EpochRecord> epochs;
+  RunOutcome outcome;
   uint64_t examples = 0;
   double seconds = 0;
   for (;;) {
@@ -222,9 +266,32 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
         rec.evaluated = true;
         absl::StrAppend(&line, "  ", FormatMetrics(config.task(), *r));
       }
+      if (validate) {
+        auto v = EvaluateTestSet(evaluator, *validation, config);
+        if (!v.ok()) return Fail(v.status());
+        rec.validation = *v;
+        rec.validated = true;
+        absl::StrAppend(&line, "  | validation ", FormatMetrics(config.task(), *v));
+        // The gate holds the next epoch back, so the servers are quiet: the
+        // snapshot is exactly this epoch's parameters.
+        if (tracker.Record(rec.summary.epoch(), *v)) {
+          if (auto s = snapshot.Save(**ps); !s.ok()) return Fail(s);
+          absl::StrAppend(&line, "  (best)");
+        }
+      }
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);
       epochs.push_back(rec);
+      if (tracker.PatienceExhausted() && epochs.size() < config.epochs()) {
+        // Workers get DONE at their next lease request and exit cleanly.
+        if (auto s = coordinator.Gate(static_cast<uint32_t>(epochs.size()), true); !s.ok()) {
+          return Fail(s);
+        }
+        outcome.stopped_early = true;
+        std::printf("early stopping: validation %s did not improve for %d epochs\n",
+                    tracker.metric_name(), config.early_stopping());
+        break;
+      }
       if (auto s = coordinator.Gate(static_cast<uint32_t>(epochs.size() + 1), false); !s.ok()) {
         return Fail(s);
       }
@@ -234,9 +301,22 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     absl::SleepFor(absl::Milliseconds(20));
   }
 
-  const EpochRecord* final_epoch = epochs.empty() ? nullptr : &epochs.back();
+  // With validation the run's result is its best epoch, chosen without
+  // looking at the test set; otherwise the last epoch.
+  if (tracker.best_epoch().has_value()) {
+    outcome.reported = &epochs[*tracker.best_epoch()];
+  } else if (!epochs.empty()) {
+    outcome.reported = &epochs.back();
+  }
+  const EpochRecord* final_epoch = outcome.reported;
+  if (final_epoch && final_epoch->validated) {
+    std::printf("best epoch %d of %zu by validation %s: %s\n", final_epoch->summary.epoch() + 1,
+                epochs.size(), tracker.metric_name(),
+                FormatMetrics(config.task(), final_epoch->validation).c_str());
+  }
   if (final_epoch && final_epoch->evaluated) {
-    std::printf("final (epoch %zu): %s  (cold test users %llu, items %llu)\n", epochs.size(),
+    std::printf("final (epoch %d): %s  (cold test users %llu, items %llu)\n",
+                final_epoch->summary.epoch() + 1,
                 FormatMetrics(config.task(), final_epoch->eval).c_str(),
                 static_cast<unsigned long long>(final_epoch->eval.cold_users),
                 static_cast<unsigned long long>(final_epoch->eval.cold_items));
@@ -244,14 +324,18 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   std::printf("trained on %llu examples in %.2fs: %.0f examples/s\n",
               static_cast<unsigned long long>(examples), seconds,
               seconds > 0 ? examples / seconds : 0.0);
-  if (!o.model_out.empty()) {
+  if (!o.model_out.empty() && validate) {
+    if (auto s = snapshot.Publish({config, o.servers}); !s.ok()) return Fail(s);
+    std::printf("model of epoch %d written to %s\n", final_epoch->summary.epoch() + 1,
+                o.model_out.c_str());
+  } else if (!o.model_out.empty()) {
     if (auto s = (*ps)->SaveAll(o.model_out); !s.ok()) return Fail(s);
     if (auto s = WriteModelManifest(o.model_out, {config, o.servers}); !s.ok()) return Fail(s);
     std::printf("model written to %s\n", o.model_out.c_str());
   }
   if (!o.metrics_json.empty()) {
     auto s = WriteFileAtomically(o.metrics_json,
-                                 MetricsJson(o, config, epochs, final_epoch, examples, seconds));
+                                 MetricsJson(o, config, epochs, outcome, examples, seconds));
     if (!s.ok()) return Fail(s);
   }
   cluster.StopAll();

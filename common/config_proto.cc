@@ -60,4 +60,15 @@ ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& c) {
   return o;
 }
 
+LrScheduleOptions LrScheduleFromConfig(const rpc::RunConfig& c) {
+  LrScheduleOptions o;
+  o.kind = ParseLrScheduleKind(c.lr_schedule()).value_or(LrScheduleKind::kConstant);
+  o.epochs = c.epochs();
+  o.decay_every = c.lr_decay_every();
+  o.decay_rate = c.lr_decay_rate();
+  o.min_ratio = c.lr_min_ratio();
+  o.warmup_epochs = c.warmup_epochs();
+  return o;
+}
+
 }  // namespace psrec

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/data_reader.h"
+#include "common/lr_schedule.h"
 #include "common/model_spec.h"
 #include "proto/psrec.pb.h"
 
@@ -19,6 +20,9 @@ std::vector<TableConfig> TablesFromConfig(const rpc::RunConfig& config);
 absl::StatusOr<ModelSpec> ModelSpecFromConfig(const rpc::RunConfig& config);
 // How every process reads the run's training file.
 ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
+// The run's learning-rate schedule; an unknown schedule name reads as
+// constant (flags reject it before any config is built).
+LrScheduleOptions LrScheduleFromConfig(const rpc::RunConfig& config);
 
 }  // namespace psrec
 

@@ -5,6 +5,7 @@
 #include "common/logging.h"
 #include "absl/strings/str_cat.h"
 #include "common/data_reader.h"
+#include "common/training_data.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_service.h"
@@ -16,12 +17,17 @@ namespace {
 
 // Reads the whole training file once, so that every process agrees on the
 // facts (item universe, mean rating, rating range) and a malformed line stops
-// the run before anything trains.
+// the run before anything trains. The facts are those of what is trained on:
+// the validation split, if any, is left out as the workers leave it out.
 absl::Status FillDatasetFacts(rpc::RunConfig* config) {
   const absl::Time start = absl::Now();
-  auto data = ReadInteractions(config->train_path(), ReaderOptionsFromConfig(*config));
+  auto data = ReadTrainingData(*config);
   if (!data.ok()) return data.status();
-  DatasetFacts facts = ComputeFacts(*data);
+  if (ValidationEnabled(*config)) {
+    spdlog::info("--validation=auto: {} interactions held out of training for validation",
+                 data->validation.size());
+  }
+  DatasetFacts facts = ComputeFacts(data->train);
   config->set_global_mean(facts.global_mean);
   config->set_min_rating(facts.min_rating);
   config->set_max_rating(facts.max_rating);

@@ -83,6 +83,13 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
                         absl::StrFormat("grads: %d bytes, expected %d keys x %d floats",
                                         req->grads().size(), n, table->dim()));
   }
+  // 0 is proto3's "unset": clients that send no scale train at the base lr.
+  const float lr_scale = req->lr_scale() == 0.0f ? 1.0f : req->lr_scale();
+  if (!(lr_scale > 0) || !std::isfinite(lr_scale)) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrFormat("lr_scale %g: must be a positive number", lr_scale));
+  }
   std::vector<uint64_t> key_scratch;
   std::vector<float> grad_scratch;
   absl::Span<const uint64_t> keys = ViewArray(req->keys(), &key_scratch);
@@ -95,7 +102,7 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
                           "push refused: gradient contains NaN or infinity");
     }
   }
-  table->Push(keys, grads.data(), shard()->lr());
+  table->Push(keys, grads.data(), shard()->lr() * lr_scale);
   resp->set_applied(static_cast<uint32_t>(n));
   pushes_.fetch_add(1, std::memory_order_relaxed);
   return grpc::Status::OK;

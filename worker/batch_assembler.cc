@@ -84,7 +84,7 @@ BatchView BatchAssembler::View(const float* labels) const {
   return v;
 }
 
-absl::Status BatchAssembler::Push(const BatchGrads& grads) {
+absl::Status BatchAssembler::Push(const BatchGrads& grads, float lr_scale) {
   SumGrads(users_side_, model_->user_dim(), grads.users, &users_side_.grad_sum);
   SumGrads(items_side_, model_->item_dim(), grads.items, &items_side_.grad_sum);
   std::vector<PushOp> ops;
@@ -94,6 +94,7 @@ absl::Status BatchAssembler::Push(const BatchGrads& grads) {
   for (size_t t = 0; t < dense_tables.size() && t < grads.dense.size(); ++t) {
     ops.push_back({dense_tables[t].id, absl::MakeConstSpan(&kDenseKey, 1), grads.dense[t].data()});
   }
+  for (PushOp& op : ops) op.lr_scale = lr_scale;
   return ps_->Push(ops);
 }
 

@@ -27,8 +27,9 @@ class BatchAssembler {
                       bool read_only);
   // The gathered batch; valid until the next Gather.
   BatchView View(const float* labels) const;
-  // Sums per-example gradients per unique key and pushes them.
-  absl::Status Push(const BatchGrads& grads);
+  // Sums per-example gradients per unique key and pushes them, at the run's
+  // learning rate times `lr_scale` (the lr schedule's multiplier).
+  absl::Status Push(const BatchGrads& grads, float lr_scale = 1.0f);
 
   // Of the last read-only Gather: examples whose user / item row was missing.
   uint64_t cold_user_examples() const { return cold_users_; }

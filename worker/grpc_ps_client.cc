@@ -1,6 +1,7 @@
 #include "worker/grpc_ps_client.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -175,12 +176,18 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
     if (op.table >= dims_.size() || dims_[op.table] == 0) {
       return absl::InvalidArgumentError(absl::StrFormat("push: unknown table %d", op.table));
     }
+    // 0 on the wire means "unset" (1.0), so a zero scale cannot be sent.
+    if (!(op.lr_scale > 0) || !std::isfinite(op.lr_scale)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "push: lr_scale %g for table %d is not a positive number", op.lr_scale, op.table));
+    }
     const uint32_t dim = dims_[op.table];
     for (const Slice& slice : SliceByServer(op.table, op.keys)) {
       PushCall c;
       c.server = slice.server;
       c.req.set_protocol_version(kProtocolVersion);
       c.req.set_table(op.table);
+      if (op.lr_scale != 1.0f) c.req.set_lr_scale(op.lr_scale);
       std::string* keys = c.req.mutable_keys();
       std::string* grads = c.req.mutable_grads();
       keys->resize(slice.positions.size() * sizeof(uint64_t));

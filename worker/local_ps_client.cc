@@ -1,5 +1,7 @@
 #include "worker/local_ps_client.h"
 
+#include <cmath>
+
 #include "absl/strings/str_format.h"
 
 namespace psrec {
@@ -17,7 +19,10 @@ absl::Status LocalPsClient::Push(absl::Span<const PushOp> ops) {
   for (const PushOp& op : ops) {
     EmbeddingTable* t = shard_->table(op.table);
     if (t == nullptr) return absl::InvalidArgumentError(absl::StrFormat("no table %d", op.table));
-    t->Push(op.keys, op.grads, shard_->lr());
+    if (!(op.lr_scale > 0) || !std::isfinite(op.lr_scale)) {
+      return absl::InvalidArgumentError(absl::StrFormat("push: lr_scale %g", op.lr_scale));
+    }
+    t->Push(op.keys, op.grads, shard_->lr() * op.lr_scale);
   }
   return absl::OkStatus();
 }

@@ -15,7 +15,8 @@ double Sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 }  // namespace
 
-absl::StatusOr<Loss> ParseLoss(const std::string& name) {
+absl::StatusOr<Loss> ParseLoss(const std::string& name, const std::string& task) {
+  if (name.empty()) return task == "rating" ? Loss::kSquared : Loss::kLogistic;
   if (name == "logistic") return Loss::kLogistic;
   if (name == "bpr") return Loss::kBpr;
   if (name == "squared") return Loss::kSquared;

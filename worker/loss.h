@@ -18,8 +18,9 @@ namespace psrec {
 
 enum class Loss { kLogistic, kBpr, kSquared };
 
-// InvalidArgument naming --loss and the valid values.
-absl::StatusOr<Loss> ParseLoss(const std::string& name);
+// InvalidArgument naming --loss and the valid values. An empty name is the
+// task's default: logistic for ranking, squared for rating.
+absl::StatusOr<Loss> ParseLoss(const std::string& name, const std::string& task);
 const char* LossName(Loss loss);
 
 // `n` rows of scores and labels (labels unused by bpr; n must be even for

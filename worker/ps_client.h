@@ -22,6 +22,8 @@ struct PushOp {
   uint32_t table = 0;
   absl::Span<const uint64_t> keys;  // unique
   const float* grads = nullptr;     // keys.size() x dim(table)
+  // Multiplies the run's learning rate for this push (the lr schedule); > 0.
+  float lr_scale = 1.0f;
 };
 
 class PsClient {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "common/config_proto.h"
 #include "common/hash.h"
 
 namespace psrec {
@@ -13,7 +14,9 @@ Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
     : config_(config),
       model_(model),
       sampler_(sampler),
-      loss_(ParseLoss(config.loss()).value_or(Loss::kLogistic)),
+      // worker_main refuses a config whose loss does not parse.
+      loss_(ParseLoss(config.loss(), config.task()).value_or(Loss::kLogistic)),
+      schedule_(LrScheduleFromConfig(config)),
       assembler_(model, ps) {}
 
 absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> shard,
@@ -94,7 +97,12 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
           "training diverged: loss is %g in epoch %d shard %d (lower --lr?)", loss, epoch,
           shard_id));
     }
-    if (auto s = assembler_.Push(grads_); !s.ok()) return s;
+    // The schedule at the middle of this batch's share of the shard: the
+    // first warm-up batch does not get 0, nor a batch before the end the
+    // schedule's final value. Shards run side by side, so the shard's
+    // progress stands for the epoch's.
+    const double lr_scale = schedule_.Multiplier(epoch, 0.5 * (begin + end) / total);
+    if (auto s = assembler_.Push(grads_, static_cast<float>(lr_scale)); !s.ok()) return s;
     result.examples += end - begin;
     result.loss_sum += loss * static_cast<double>(end - begin);
   }

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/dataset.h"
+#include "common/lr_schedule.h"
 #include "proto/psrec.pb.h"
 #include "worker/batch_assembler.h"
 #include "worker/loss.h"
@@ -41,6 +42,7 @@ class Trainer {
   const Model* model_;
   const NegativeSampler* sampler_;
   const Loss loss_;
+  const LrSchedule schedule_;
   BatchAssembler assembler_;
   BatchGrads grads_;
   // The epoch's examples, reused across shards.

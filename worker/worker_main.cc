@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/data_reader.h"
+#include "common/training_data.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/rpc_util.h"
@@ -46,8 +47,11 @@ int RunWorker(const WorkerOptions& options) {
   auto ps = GrpcPsClient::Create(*map, tables, options.retry_budget);
   if (!ps.ok()) return Fail(ps.status(), "parameter-server client");
 
-  auto data = ReadInteractions(config.train_path(), ReaderOptionsFromConfig(config));
-  if (!data.ok()) return Fail(data.status(), "training data");
+  // The same split as the coordinator's: validation interactions are never
+  // trained on, nor known to the negative sampler.
+  auto split = ReadTrainingData(config);
+  if (!split.ok()) return Fail(split.status(), "training data");
+  const std::vector<Interaction>* data = &split->train;
   const uint32_t num_shards = std::max<uint32_t>(1, config.data_shards());
   std::vector<std::vector<Interaction>> shards(num_shards);
   for (const Interaction& x : *data) shards[DataShardOf(x.user, num_shards)].push_back(x);
@@ -59,7 +63,7 @@ int RunWorker(const WorkerOptions& options) {
     if (items.empty()) return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
     sampler = std::make_unique<NegativeSampler>(std::move(items), *data);
   }
-  if (auto loss = ParseLoss(config.loss()); !loss.ok()) return Fail(loss.status(), "loss");
+  if (auto loss = ParseLoss(config.loss(), config.task()); !loss.ok()) return Fail(loss.status(), "loss");
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status(), "model");
   (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });

@@ -400,7 +400,7 @@ TEST(ModelsTest, LossesAreStableForLargeScores) {
   EXPECT_NEAR(LossAndGradient(Loss::kBpr, flipped, labels, 2, d), 200.0, 1e-3);
   EXPECT_NEAR(d[0], -1.0f, 1e-6);
   EXPECT_NEAR(d[1], 1.0f, 1e-6);
-  EXPECT_EQ(ParseLoss("hinge").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseLoss("hinge", "ranking").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

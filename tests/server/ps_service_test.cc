@@ -1,0 +1,159 @@
+// A push's lr_scale reaches the optimizer: through a real gRPC server (the
+// ParameterServer service on loopback, in this process) and through the
+// in-process client, SGD moves a parameter by exactly lr * scale * grad.
+#include "server/ps_service.h"
+
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc_util.h"
+#include "common/shard_map.h"
+#include "gtest/gtest.h"
+#include "server/shard_state.h"
+#include "worker/grpc_ps_client.h"
+#include "worker/local_ps_client.h"
+
+namespace psrec {
+namespace {
+
+constexpr uint32_t kDim = 4;
+constexpr float kLr = 0.5f;
+
+rpc::RunConfig SgdConfig() {
+  rpc::RunConfig c;
+  c.set_model("gmf");
+  c.set_task("ranking");
+  c.set_optimizer("sgd");
+  c.set_lr(kLr);
+  c.set_seed(5);
+  for (uint32_t id : {kUserTable, kItemTable}) {
+    TableConfig t;
+    t.id = id;
+    t.name = id == kUserTable ? "user" : "item";
+    t.dim = kDim;
+    t.init_std = 0.1f;
+    *c.add_tables() = ToProto(t);
+  }
+  return c;
+}
+
+class PsServiceLrScaleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto shard = ShardState::Create(SgdConfig(), 0);
+    ASSERT_TRUE(shard.ok()) << shard.status();
+    service_.SetShard(std::move(*shard));
+    int port = 0;
+    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    address_ = absl::StrCat("127.0.0.1:", port);
+    rpc::ShardMap map;
+    map.add_server_addresses(address_);
+    Ring ring = Ring::Build(1);
+    for (uint64_t p : ring.positions()) map.add_ring_positions(p);
+    for (uint32_t o : ring.owners()) map.add_ring_owners(o);
+    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), absl::Seconds(10));
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  std::vector<float> Row(PsClient& ps, uint64_t key) {
+    std::vector<float> row(kDim);
+    std::vector<uint64_t> keys = {key};
+    PullOp op{kUserTable, keys, row.data()};
+    EXPECT_TRUE(ps.Pull({&op, 1}, /*read_only=*/false).ok());
+    return row;
+  }
+  absl::Status PushOne(PsClient& ps, uint64_t key, const std::vector<float>& grad, float scale) {
+    std::vector<uint64_t> keys = {key};
+    PushOp op{kUserTable, keys, grad.data()};
+    op.lr_scale = scale;
+    return ps.Push({&op, 1});
+  }
+  // SGD without L2, in the same float arithmetic as the server.
+  static std::vector<float> Expected(const std::vector<float>& w, const std::vector<float>& g,
+                                     float scale) {
+    std::vector<float> out(w.size());
+    const float lr = kLr * scale;
+    for (size_t i = 0; i < w.size(); ++i) out[i] = w[i] - lr * g[i];
+    return out;
+  }
+
+  ParameterServerService service_{nullptr};
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::unique_ptr<GrpcPsClient> client_;
+};
+
+TEST_F(PsServiceLrScaleTest, GrpcPushAppliesLrTimesScale) {
+  const std::vector<float> grad = {2.0f, -1.0f, 0.5f, 4.0f};
+  const std::vector<float> before = Row(*client_, 7);
+  ASSERT_TRUE(PushOne(*client_, 7, grad, 0.25f).ok());
+  const std::vector<float> after = Row(*client_, 7);
+  EXPECT_EQ(after, Expected(before, grad, 0.25f));
+  // The base lr is not what was applied (the test would notice a dropped scale).
+  EXPECT_NE(after, Expected(before, grad, 1.0f));
+
+  // A push without a scale trains at the base lr.
+  ASSERT_TRUE(PushOne(*client_, 7, grad, 1.0f).ok());
+  EXPECT_EQ(Row(*client_, 7), Expected(after, grad, 1.0f));
+}
+
+TEST_F(PsServiceLrScaleTest, UnsetScaleOnTheWireMeansOneAndBadScalesAreRefused) {
+  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_));
+  const std::vector<float> grad = {1.0f, 1.0f, 1.0f, 1.0f};
+  auto push = [&](float scale, bool set) {
+    rpc::PushRequest req;
+    req.set_protocol_version(kProtocolVersion);
+    req.set_table(kUserTable);
+    std::vector<uint64_t> keys = {9};
+    PackArray<uint64_t>(keys, req.mutable_keys());
+    PackArray<float>(grad, req.mutable_grads());
+    if (set) req.set_lr_scale(scale);
+    rpc::PushResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, absl::Seconds(10));
+    return stub->Push(&ctx, req, &resp);
+  };
+  const std::vector<float> before = Row(*client_, 9);
+  ASSERT_TRUE(push(0, /*set=*/false).ok());  // an old client: no lr_scale at all
+  const std::vector<float> after = Row(*client_, 9);
+  EXPECT_EQ(after, Expected(before, grad, 1.0f));
+
+  EXPECT_EQ(push(-0.5f, true).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(push(std::numeric_limits<float>::infinity(), true).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Row(*client_, 9), after) << "a refused push changed the row";
+
+  // The client refuses a scale it cannot send (0 would read as 1.0).
+  EXPECT_TRUE(absl::IsInvalidArgument(PushOne(*client_, 9, grad, 0.0f)));
+  EXPECT_EQ(Row(*client_, 9), after);
+}
+
+TEST(LocalPsClientLrScaleTest, PushAppliesLrTimesScale) {
+  auto shard = ShardState::Create(SgdConfig(), 0);
+  ASSERT_TRUE(shard.ok()) << shard.status();
+  LocalPsClient ps(shard->get());
+  std::vector<uint64_t> keys = {3};
+  std::vector<float> before(kDim), after(kDim);
+  PullOp pull{kUserTable, keys, before.data()};
+  ASSERT_TRUE(ps.Pull({&pull, 1}, false).ok());
+  const std::vector<float> grad = {1.0f, 2.0f, 3.0f, 4.0f};
+  PushOp op{kUserTable, keys, grad.data()};
+  op.lr_scale = 0.125f;
+  ASSERT_TRUE(ps.Push({&op, 1}).ok());
+  pull.values = after.data();
+  ASSERT_TRUE(ps.Pull({&pull, 1}, false).ok());
+  for (uint32_t i = 0; i < kDim; ++i) EXPECT_EQ(after[i], before[i] - (kLr * 0.125f) * grad[i]);
+  op.lr_scale = -1;
+  EXPECT_TRUE(absl::IsInvalidArgument(ps.Push({&op, 1})));
+}
+
+}  // namespace
+}  // namespace psrec
