@@ -30,17 +30,22 @@ bool IsSafeFileStem(const std::string& name) {
 }
 
 // What the columns of a row are: psrec stores a table's leading biases
-// (`zero_prefix`) in front of the factors (sparse) or weights (dense).
-std::string Columns(const TableConfig& t) {
-  const char* rest = t.dense ? "weights" : "factors";
+// (`zero_prefix`) in front of the rest. Only mf and gmf are described in
+// detail; other models' rows may pack several embeddings, so they are
+// called what they are: the row as stored.
+std::string Columns(const std::string& model, const TableConfig& t) {
+  const bool known = model == "mf" || model == "gmf";
+  const char* rest = !known ? "the rest of the row as stored" : t.dense ? "weights" : "factors";
   if (t.zero_prefix == 0) {
-    return absl::StrFormat("columns 0..%d: %s", t.dim - 1,
-                           t.dense ? "the weights, flat as stored" : "the embedding");
+    const char* all = !known ? "the row as stored" : t.dense ? "the weights" : "the embedding";
+    return absl::StrFormat("columns 0..%d: %s", t.dim - 1, all);
   }
   if (t.zero_prefix >= t.dim) return "every column is a bias";
   const std::string biases = t.zero_prefix == 1
                                  ? std::string("column 0: bias")
                                  : absl::StrFormat("columns 0..%d: biases", t.zero_prefix - 1);
+  if (!known)
+    return absl::StrFormat("%s; columns %d..%d: %s", biases, t.zero_prefix, t.dim - 1, rest);
   return absl::StrFormat("%s; columns %d..%d: %s (the row as stored: [bias, %s...])", biases,
                          t.zero_prefix, t.dim - 1, rest, rest);
 }
@@ -131,7 +136,7 @@ absl::StatusOr<std::vector<ExportedTable>> ExportModelToNpy(SavedModel& model,
           "     \"file\": %s, \"shape\": [%d], \"dtype\": \"<f4\",\n"
           "     \"bias_columns\": %d, \"columns\": %s}",
           JsonString(t.name), t.id, t.dim, e.rows ? "true" : "false", JsonString(e.files[0]), t.dim,
-          t.zero_prefix, JsonString(Columns(t)));
+          t.zero_prefix, JsonString(Columns(config.model(), t)));
     } else {
       e.rows = ids.size();
       e.files = {t.name + "_embeddings.npy", t.name + "_ids.npy"};
@@ -155,7 +160,7 @@ absl::StatusOr<std::vector<ExportedTable>> ExportModelToNpy(SavedModel& model,
           "     \"ids_file\": %s, \"ids_dtype\": \"%s\", \"sorted_by_id\": true,\n"
           "     \"bias_columns\": %d, \"columns\": %s}",
           JsonString(t.name), t.id, e.rows, t.dim, JsonString(e.files[0]), e.rows, t.dim,
-          JsonString(e.files[1]), ids_dtype, t.zero_prefix, JsonString(Columns(t)));
+          JsonString(e.files[1]), ids_dtype, t.zero_prefix, JsonString(Columns(config.model(), t)));
     }
     table_json.push_back(std::move(json));
     exported.push_back(std::move(e));
