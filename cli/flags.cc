@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/config_proto.h"
 #include "common/lr_schedule.h"
@@ -17,7 +18,9 @@ ABSL_FLAG(std::string, train, "",
 ABSL_FLAG(std::string, test, "", "Held-out ratings for --task=rating (same formats as --train).");
 ABSL_FLAG(std::string, test_negatives, "",
           "NCF test.negative file for --task=ranking: '(user,item)<TAB>neg1<TAB>...' per line.");
-ABSL_FLAG(std::string, format, "auto", "Input format: auto, tsv, csv, dat, ncf, delimited.");
+ABSL_FLAG(std::string, format, "auto",
+          "Input format: auto, tsv, csv, dat, ncf, delimited. export: output format, npy "
+          "(auto means npy).");
 ABSL_FLAG(std::string, delimiter, "", "Column delimiter for --format=delimited (default: detect).");
 ABSL_FLAG(int, header, -1, "1: first line is a header, 0: no header, -1: detect.");
 ABSL_FLAG(int, user_col, -1, "0-based user column (default: by header name, else 0).");
@@ -98,16 +101,31 @@ ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON ob
 ABSL_FLAG(std::string, model_out, "",
           "Write the trained model into this directory (with --validation=auto: the best "
           "epoch's).");
-ABSL_FLAG(std::string, model_dir, "", "A model directory written by --model_out (eval).");
+ABSL_FLAG(std::string, model_dir, "", "A model directory written by --model_out (eval, recommend, export).");
 ABSL_FLAG(std::string, run_dir, "", "Scratch directory (synthetic data). Default: a temp dir.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 
 // ---- psrec gen ---------------------------------------------------------------
-ABSL_FLAG(std::string, out, "", "gen: directory to write the synthetic data set into.");
+ABSL_FLAG(std::string, out, "",
+          "gen: directory to write the synthetic data set into; export: directory to write the "
+          ".npy files into.");
 ABSL_FLAG(bool, implicit, true, "gen: implicit feedback (NCF files) or explicit ratings.");
 ABSL_FLAG(uint64_t, gen_users, 2000, "gen: number of users.");
 ABSL_FLAG(uint64_t, gen_items, 1000, "gen: number of items.");
 ABSL_FLAG(uint64_t, gen_per_user, 40, "gen: mean interactions per user.");
+
+// ---- psrec recommend ---------------------------------------------------------
+ABSL_FLAG(std::string, user, "", "recommend: the user id to recommend items to.");
+ABSL_FLAG(std::string, users, "",
+          "recommend: a file of user ids, one per line; writes TSV "
+          "user<TAB>rank<TAB>item<TAB>score[<TAB>title] with a header.");
+ABSL_FLAG(uint32_t, k, 10, "recommend: how many items per user.");
+ABSL_FLAG(std::string, exclude, "",
+          "recommend: interactions (any --train format; --format, --delimiter, --header and "
+          "--*_col apply) whose items are not recommended to their user again.");
+ABSL_FLAG(std::string, items, "",
+          "recommend: item titles to print beside the items: MovieLens u.item, movies.dat, "
+          "movies.csv, or id<DELIM>title lines.");
 
 namespace psrec {
 namespace {
@@ -140,6 +158,17 @@ absl::Status SetScheduleAndValidation(rpc::RunConfig* c) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--early_stopping=%d needs --validation=auto (it stops on the validation metric)",
         c->early_stopping()));
+  }
+  return absl::OkStatus();
+}
+
+constexpr const char* kInputFormats[] = {"auto", "tsv", "csv", "dat", "ncf", "delimited"};
+
+absl::Status CheckInputFormat(const std::string& format) {
+  if (std::none_of(std::begin(kInputFormats), std::end(kInputFormats),
+                   [&](const char* f) { return format == f; })) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--format=%s: valid: auto, tsv, csv, dat, ncf, delimited", format));
   }
   return absl::OkStatus();
 }
@@ -231,12 +260,7 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
 
   c.set_train_path(absl::GetFlag(FLAGS_train));
   const std::string format = absl::GetFlag(FLAGS_format);
-  static const char* kFormats[] = {"auto", "tsv", "csv", "dat", "ncf", "delimited"};
-  if (std::none_of(std::begin(kFormats), std::end(kFormats),
-                   [&](const char* f) { return format == f; })) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--format=%s: valid: auto, tsv, csv, dat, ncf, delimited", format));
-  }
+  if (auto s = CheckInputFormat(format); !s.ok()) return s;
   c.set_format(format);
   c.set_delimiter(absl::GetFlag(FLAGS_delimiter));
   c.set_header(absl::GetFlag(FLAGS_header));
@@ -362,6 +386,62 @@ absl::StatusOr<EvalOptions> EvalOptionsFromFlags() {
   if (o.test_path.empty() && o.test_negatives_path.empty()) {
     return absl::InvalidArgumentError(
         "psrec eval needs --test_negatives=FILE (ranking) or --test=FILE (rating)");
+  }
+  return o;
+}
+
+absl::StatusOr<RecommendOptions> RecommendOptionsFromFlags() {
+  RecommendOptions o;
+  o.model_dir = absl::GetFlag(FLAGS_model_dir);
+  if (o.model_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--model_dir=DIR is required (a directory written by --model_out)");
+  }
+  const std::string user = absl::GetFlag(FLAGS_user);
+  o.users_path = absl::GetFlag(FLAGS_users);
+  if (user.empty() == o.users_path.empty()) {
+    return absl::InvalidArgumentError(
+        "give either --user=ID or --users=FILE (one user id per line), not both");
+  }
+  if (!user.empty()) {
+    if (!absl::SimpleAtoi(user, &o.user)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--user=%s: a user id is an unsigned 64-bit integer", user));
+    }
+    o.has_user = true;
+  }
+  o.k = absl::GetFlag(FLAGS_k);
+  if (o.k == 0) return absl::InvalidArgumentError("--k=0: ask for at least one item");
+  o.exclude_path = absl::GetFlag(FLAGS_exclude);
+  o.items_path = absl::GetFlag(FLAGS_items);
+  ReaderOptions& r = o.exclude_reader;
+  r.format = absl::GetFlag(FLAGS_format);
+  if (auto s = CheckInputFormat(r.format); !s.ok()) return s;
+  r.delimiter = absl::GetFlag(FLAGS_delimiter);
+  r.header = absl::GetFlag(FLAGS_header);
+  r.user_col = absl::GetFlag(FLAGS_user_col);
+  r.item_col = absl::GetFlag(FLAGS_item_col);
+  r.rating_col = absl::GetFlag(FLAGS_rating_col);
+  r.timestamp_col = absl::GetFlag(FLAGS_timestamp_col);
+  r.implicit = true;  // only (user, item) matters; ratings are not parsed
+  return o;
+}
+
+absl::StatusOr<ExportOptions> ExportOptionsFromFlags() {
+  ExportOptions o;
+  o.model_dir = absl::GetFlag(FLAGS_model_dir);
+  if (o.model_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--model_dir=DIR is required (a directory written by --model_out)");
+  }
+  o.out_dir = absl::GetFlag(FLAGS_out);
+  if (o.out_dir.empty()) {
+    return absl::InvalidArgumentError("--out=DIR is required (where the .npy files go)");
+  }
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "npy" && format != "auto") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--format=%s: export writes npy; valid: npy (auto means npy)", format));
   }
   return o;
 }

@@ -29,6 +29,10 @@ absl::StatusOr<GenOptions> GenOptionsFromFlags();
 
 absl::StatusOr<EvalOptions> EvalOptionsFromFlags();
 
+absl::StatusOr<RecommendOptions> RecommendOptionsFromFlags();
+
+absl::StatusOr<ExportOptions> ExportOptionsFromFlags();
+
 std::string LogLevelFlag();
 
 // Rewrites "--some-flag[=v]" to "--some_flag[=v]" so that flags may be spelled

@@ -1,4 +1,4 @@
-// Options of the driver-side subcommands (train, gen, eval), built from
+// Options of the driver-side subcommands (train, gen, eval, recommend, export), built from
 // flags by cli/flags.cc.
 #ifndef PSREC_CLI_OPTIONS_H_
 #define PSREC_CLI_OPTIONS_H_
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/data_reader.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -36,6 +37,24 @@ struct EvalOptions {
   std::string test_path;
   std::string test_negatives_path;
   std::string metrics_json;
+};
+
+struct RecommendOptions {
+  std::string model_dir;
+  // Exactly one of: one user (printed as item<TAB>score[<TAB>title]) or a
+  // file of user ids (printed as TSV with a header).
+  bool has_user = false;
+  uint64_t user = 0;
+  std::string users_path;
+  uint32_t k = 10;
+  std::string exclude_path;  // interactions whose items are not recommended again
+  ReaderOptions exclude_reader;
+  std::string items_path;  // item titles (u.item, movies.dat, movies.csv)
+};
+
+struct ExportOptions {
+  std::string model_dir;
+  std::string out_dir;
 };
 
 }  // namespace psrec

@@ -6,7 +6,9 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "cli/export.h"
 #include "cli/flags.h"
+#include "cli/recommend.h"
 #include "cli/tools.h"
 #include "cli/train.h"
 #include "common/logging.h"
@@ -24,15 +26,63 @@ roles:
   server       one parameter-server shard (needs --coordinator)
   worker       leases data shards and trains on them (needs --coordinator)
   eval         evaluate a saved model (--model_dir) on test files
+  recommend    top-K items of a saved model for a user (--user) or users (--users)
+  export       a saved model's embeddings as NumPy .npy files (--out=DIR)
   gen          write psrec's synthetic data set (--out=DIR)
 
 examples:
   psrec train                                   # synthetic data, gmf, 2 servers + 2 workers
   psrec train --train=ml-100k-loo/train.rating --test_negatives=ml-100k-loo/test.negative
   psrec train --model=mf --train=ml-100k/u1.base --test=ml-100k/u1.test
+  psrec recommend --model_dir=M --user=42 --k=10 --exclude=ml-100k/u.data --items=ml-100k/u.item
+  psrec export --model_dir=M --out=M-npy
 
-Flags may be written --batch-size or --batch_size. `psrec ROLE --helpfull` lists every flag.
+Flags may be written --batch-size or --batch_size. `psrec ROLE --help` explains recommend and
+export; `psrec ROLE --helpfull` lists every flag.
 )";
+
+constexpr char kRecommendUsage[] = R"(psrec recommend: the top-K items of a saved model.
+
+usage: psrec recommend --model_dir=DIR (--user=ID | --users=FILE) [--k=10]
+                       [--exclude=TRAIN_FILE] [--items=ITEM_FILE]
+
+  --model_dir=DIR      a model directory written by --model_out
+  --user=ID            one user: prints K lines item<TAB>score[<TAB>title], best first
+  --users=FILE         user ids, one per line: prints TSV with the header
+                       user<TAB>rank<TAB>item<TAB>score[<TAB>title]
+  --k=N                items per user (default 10)
+  --exclude=FILE       interactions (any --train format) whose items are not recommended to
+                       their user again, e.g. the training file; --format, --delimiter,
+                       --header and --user_col/--item_col/... say how to read it
+  --items=FILE         titles: MovieLens u.item (id|title|..., latin-1), movies.dat
+                       (id::title::genres), movies.csv (header, quoted titles), or id<DELIM>title
+
+Candidates are every item with a row in the model. The score is the model's: the logit for
+ranking models, the predicted rating (unclipped) for rating models; ties rank the smaller id
+first. A user without a row in the model (never seen in training) is an error (exit 1); with
+--users such users are reported on stderr and skipped, the others are written, and the exit
+code is 1.
+)";
+
+constexpr char kExportUsage[] = R"(psrec export: a saved model as NumPy .npy files.
+
+usage: psrec export --model_dir=DIR --out=OUTDIR [--format=npy]
+
+Writes into OUTDIR, rows sorted by id:
+  user_embeddings.npy, item_embeddings.npy   float32 '<f4', shape (rows, dim), C order
+  user_ids.npy, item_ids.npy                 int64 '<i8' ('<u8' if an id needs 64 bits)
+  NAME.npy                                   each dense table (e.g. output), shape (dim,)
+  export.json                                model type, tables, files and what the columns
+                                             of a row are (mf rows are [bias, factors...])
+--format accepts npy (auto means npy).
+)";
+
+// Role-specific --help text, or nullptr for roles that use the overview.
+const char* RoleUsage(const std::string& role) {
+  if (role == "recommend") return kRecommendUsage;
+  if (role == "export") return kExportUsage;
+  return nullptr;
+}
 
 bool IsHelp(const char* a) {
   return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0 ||
@@ -48,6 +98,14 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string role = argv[1];
+  if (const char* usage = RoleUsage(role); usage != nullptr) {
+    for (int i = 2; i < argc; ++i) {
+      if (IsHelp(argv[i])) {
+        std::fputs(usage, stdout);
+        return 0;
+      }
+    }
+  }
   std::vector<std::string> args = {argv[0]};
   for (int i = 2; i < argc; ++i) args.emplace_back(argv[i]);
   psrec::NormalizeFlagSpelling(&args);
@@ -99,7 +157,17 @@ int main(int argc, char** argv) {
     if (!o.ok()) return usage_error(o.status());
     return psrec::RunEval(*o);
   }
+  if (role == "recommend") {
+    auto o = psrec::RecommendOptionsFromFlags();
+    if (!o.ok()) return usage_error(o.status());
+    return psrec::RunRecommend(*o);
+  }
+  if (role == "export") {
+    auto o = psrec::ExportOptionsFromFlags();
+    if (!o.ok()) return usage_error(o.status());
+    return psrec::RunExport(*o);
+  }
   std::fprintf(stderr, "psrec: unknown role '%s'; valid: train, coordinator, server, worker, "
-                       "eval, gen (psrec --help)\n", role.c_str());
+                       "eval, recommend, export, gen (psrec --help)\n", role.c_str());
   return 2;
 }

@@ -8,9 +8,7 @@
 #include "common/file_util.h"
 #include "common/rpc_util.h"
 #include "common/synthetic.h"
-#include "server/shard_state.h"
-#include "worker/local_ps_client.h"
-#include "worker/model_manifest.h"
+#include "worker/saved_model.h"
 
 namespace psrec {
 namespace {
@@ -48,13 +46,9 @@ int RunGen(const GenOptions& o) {
 }
 
 int RunEval(const EvalOptions& o) {
-  auto manifest = ReadModelManifest(o.model_dir);
-  if (!manifest.ok()) return Fail("eval", manifest.status());
-  const rpc::RunConfig& config = manifest->config;
-  auto state = ShardState::Create(config, 0);
-  if (!state.ok()) return Fail("eval", state.status());
-  auto rows = (*state)->LoadAll(o.model_dir, manifest->num_shards);
-  if (!rows.ok()) return Fail("eval", rows.status());
+  auto saved = SavedModel::Load(o.model_dir);
+  if (!saved.ok()) return Fail("eval", saved.status());
+  const rpc::RunConfig& config = (*saved)->config();
   auto test = LoadTestSet(config, o.test_path, o.test_negatives_path);
   if (!test.ok()) return Fail("eval", test.status());
   if (test->empty()) {
@@ -62,14 +56,12 @@ int RunEval(const EvalOptions& o) {
                             "the model is for --task=%s: give %s", config.task(),
                             config.task() == "ranking" ? "--test_negatives=FILE" : "--test=FILE")));
   }
-  LocalPsClient ps(state->get());
-  auto model = Model::FromConfig(config);
-  if (!model.ok()) return Fail("eval", model.status());
-  Evaluator evaluator(model->get(), &ps);
+  Evaluator evaluator(&(*saved)->model(), (*saved)->ps());
   auto r = EvaluateTestSet(evaluator, *test, config);
   if (!r.ok()) return Fail("eval", r.status());
   std::printf("%s  (%llu rows; cold test users %llu, items %llu)\n",
-              FormatMetrics(config.task(), *r).c_str(), static_cast<unsigned long long>(*rows),
+              FormatMetrics(config.task(), *r).c_str(),
+              static_cast<unsigned long long>((*saved)->rows()),
               static_cast<unsigned long long>(r->cold_users),
               static_cast<unsigned long long>(r->cold_items));
   if (!o.metrics_json.empty()) {

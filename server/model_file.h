@@ -1,32 +1,52 @@
 // The on-disk form of a server's shard of a trained model ("Model files" in
-// README.md). Little-endian:
-//   magic "PSRECMD1" | u32 format_version | u32 crc32(payload) | u64 payload_bytes
-//   payload: u32 num_tables, then per table:
-//     u32 table_id | u32 dim | u64 rows | rows x (u64 id, dim x f32)
-// Parameters only: optimizer state is not part of a model.
+// README.md). Little-endian, format version 2:
+//   0   char[8] magic "PSRECMD1"
+//   8   u32     format_version (2)
+//   12  u32     crc32 (zlib) of every byte from offset 16 to the end
+//   16  u32     header_bytes H
+//   20  u32     shard_index
+//   24  u64     payload_bytes P
+//   32  H bytes header: rpc::ModelFileHeader (proto/model_file.proto), binary
+//   32+H P bytes payload: per header table, in order: rows x (u64 id, dim x f32)
+// The magic and the version field sit where version 1 had them, so any
+// version is recognised and refused by name. Parameters only: optimizer state
+// is not part of a model.
 #ifndef PSREC_SERVER_MODEL_FILE_H_
 #define PSREC_SERVER_MODEL_FILE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proto/psrec.pb.h"
 #include "server/embedding_table.h"
 
 namespace psrec {
 
-inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr uint32_t kModelFormatVersion = 2;
 
-// Serializes the tables and writes them to `path` atomically.
-absl::Status WriteModelShard(const std::string& path,
+// Serializes `tables` with a header holding `config` (without its item list),
+// `shard_index` and the tables' layout, and writes it to `path` atomically.
+absl::Status WriteModelShard(const std::string& path, const rpc::RunConfig& config,
+                             uint32_t shard_index,
                              const std::vector<const EmbeddingTable*>& tables);
 
-// Reads a shard file and inserts its rows into `tables` (indexed by table id).
-// DataLoss when the checksum does not match, InvalidArgument for a bad header
-// or a table whose dim differs; the message names the file.
-absl::Status ReadModelShard(const std::string& path,
-                            const std::vector<EmbeddingTable*>& tables,
-                            uint64_t* rows_read);
+// What a shard file says about itself.
+struct ModelShardInfo {
+  rpc::RunConfig config;  // as the server that wrote the file had it
+  uint32_t shard_index = 0;
+  uint64_t rows = 0;  // rows read, over all tables
+};
+
+// Verifies a shard file completely, then inserts its rows into `tables`
+// (indexed by table id; the model's layout, from model.json). Every error
+// names the file: InvalidArgument for something that is not a model shard or
+// another format version, DataLoss for truncation or a checksum mismatch,
+// FailedPrecondition when the file's tables (id, name, dim, dense) differ from
+// `tables`. Nothing is inserted unless the whole file verified.
+absl::StatusOr<ModelShardInfo> ReadModelShard(const std::string& path,
+                                              const std::vector<EmbeddingTable*>& tables);
 
 }  // namespace psrec
 

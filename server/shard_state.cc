@@ -43,7 +43,8 @@ absl::StatusOr<uint64_t> ShardState::Save(const std::string& dir) const {
       rows += t->rows();
     }
   }
-  auto s = WriteModelShard(absl::StrFormat("%s/shard-%d.psm", dir, shard_index_), tables);
+  auto s = WriteModelShard(absl::StrFormat("%s/shard-%d.psm", dir, shard_index_), config_,
+                           shard_index_, tables);
   if (!s.ok()) return s;
   return rows;
 }
@@ -52,11 +53,36 @@ absl::StatusOr<uint64_t> ShardState::LoadAll(const std::string& dir, uint32_t nu
   std::vector<EmbeddingTable*> tables;
   for (const auto& t : tables_) tables.push_back(t.get());
   uint64_t total = 0;
+  rpc::RunConfig first_config;
   for (uint32_t i = 0; i < num_shards; ++i) {
-    uint64_t rows = 0;
-    auto s = ReadModelShard(absl::StrFormat("%s/shard-%d.psm", dir, i), tables, &rows);
-    if (!s.ok()) return s;
-    total += rows;
+    const std::string path = absl::StrFormat("%s/shard-%d.psm", dir, i);
+    if (!FileExists(path)) {
+      return absl::NotFoundError(absl::StrFormat(
+          "%s: missing; model.json lists %d shard files (shard-0.psm .. shard-%d.psm)", path,
+          num_shards, num_shards - 1));
+    }
+    auto info = ReadModelShard(path, tables);
+    if (!info.ok()) return info.status();
+    if (info->config.model() != config_.model()) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s: holds a '%s' model, model.json describes a '%s' model", path,
+                          info->config.model(), config_.model()));
+    }
+    if (info->shard_index != i) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: is shard %d of its model, not shard %d", path, info->shard_index, i));
+    }
+    // Every server of a run got the same configuration from the coordinator:
+    // a difference means shard files of two runs were mixed.
+    if (i == 0) {
+      first_config = std::move(info->config);
+    } else if (info->config.SerializeAsString() != first_config.SerializeAsString()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: written by another training run than %s/shard-0.psm (their configurations "
+          "differ)",
+          path, dir));
+    }
+    total += info->rows;
   }
   return total;
 }

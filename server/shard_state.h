@@ -32,6 +32,8 @@ class ShardState {
 
   // Reads DIR/shard-0.psm .. shard-(num_shards-1).psm into this state's
   // tables (a whole model in one process). Returns the number of rows read.
+  // Errors name the file: a missing shard, any ReadModelShard error, a shard
+  // of another model type or index, shards of different runs mixed.
   absl::StatusOr<uint64_t> LoadAll(const std::string& dir, uint32_t num_shards);
 
  private:

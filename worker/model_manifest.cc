@@ -4,7 +4,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/file_util.h"
+#include "server/model_file.h"
 
 namespace psrec {
 
@@ -20,11 +22,25 @@ absl::Status WriteModelManifest(const std::string& dir, const ModelManifest& man
   if (!google::protobuf::util::MessageToJsonString(config, &json, opts).ok()) {
     return absl::InternalError("cannot render the model manifest");
   }
-  std::string doc = absl::StrCat("{\n\"format\": \"psrec-model\",\n\"format_version\": 1,\n",
-                                 "\"num_shards\": ", manifest.num_shards, ",\n\"config\": ", json,
-                                 "}\n");
+  std::string doc = absl::StrCat("{\n\"format\": \"psrec-model\",\n\"format_version\": ",
+                                 kModelFormatVersion, ",\n\"num_shards\": ", manifest.num_shards,
+                                 ",\n\"config\": ", json, "}\n");
   return WriteFileAtomically(dir + "/model.json", doc);
 }
+
+namespace {
+
+// The unsigned number after `"key":` in our own JSON output.
+bool FindNumber(const std::string& text, const std::string& key, uint32_t* out) {
+  const size_t at = text.find("\"" + key + "\":");
+  if (at == std::string::npos) return false;
+  const size_t digits = text.find_first_not_of(" \t\r\n", at + key.size() + 3);
+  if (digits == std::string::npos) return false;
+  const size_t end = text.find_first_not_of("0123456789", digits);
+  return absl::SimpleAtoi(text.substr(digits, end - digits), out);
+}
+
+}  // namespace
 
 absl::StatusOr<ModelManifest> ReadModelManifest(const std::string& dir) {
   const std::string path = dir + "/model.json";
@@ -33,19 +49,24 @@ absl::StatusOr<ModelManifest> ReadModelManifest(const std::string& dir) {
     return absl::NotFoundError(
         absl::StrCat(path, ": no model here (train with --model_out=", dir, ")"));
   }
-  // The manifest is our own output: find the two fields we need.
+  // The manifest is our own output: find the fields we need.
+  uint32_t version = 0;
+  if (!FindNumber(*text, "format_version", &version)) {
+    return absl::InvalidArgumentError(path + ": not a psrec model manifest (no format_version)");
+  }
+  if (version != kModelFormatVersion) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: model format version %d, this psrec reads version %d; retrain or use the psrec "
+        "that wrote it",
+        path, version, kModelFormatVersion));
+  }
   ModelManifest m;
-  auto shards_at = text->find("\"num_shards\":");
   auto config_at = text->find("\"config\":");
   auto end = text->rfind('}');
-  if (shards_at == std::string::npos || config_at == std::string::npos || end <= config_at) {
+  if (config_at == std::string::npos || end == std::string::npos || end <= config_at) {
     return absl::InvalidArgumentError(path + ": not a psrec model manifest");
   }
-  size_t digits = text->find_first_of("0123456789", shards_at);
-  size_t digits_end = text->find_first_not_of("0123456789", digits);
-  if (digits == std::string::npos ||
-      !absl::SimpleAtoi(text->substr(digits, digits_end - digits), &m.num_shards) ||
-      m.num_shards == 0) {
+  if (!FindNumber(*text, "num_shards", &m.num_shards) || m.num_shards == 0) {
     return absl::InvalidArgumentError(path + ": num_shards is not a positive number");
   }
   std::string config_json = text->substr(config_at + 9, end - config_at - 9);
