@@ -251,7 +251,8 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   c.set_activation(spec->activation);
   c.set_dropout(spec->dropout);
   const int pretrain = absl::GetFlag(FLAGS_pretrain_epochs);
-  c.set_pretrain_epochs(pretrain < 0 ? defaults->pretrain_epochs : pretrain);
+  c.set_pretrain_epochs(pretrain >= 0 ? static_cast<uint32_t>(pretrain)
+                                      : std::min(defaults->pretrain_epochs, c.epochs()));
   if (c.pretrain_epochs() > 0 && spec->heads() != 2) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--pretrain_epochs=%d: only --model=neumf has two branches to pre-train", pretrain));

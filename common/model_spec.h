@@ -66,6 +66,8 @@ struct ModelDefaults {
   float init_std = 0.01f;
   uint32_t pretrain_epochs = 0;  // neumf: heads train apart first
 };
+// ModelDefaults::pretrain_epochs meaning "every epoch of the run".
+inline constexpr uint32_t kAllEpochs = 0xffffffffu;
 // InvalidArgument naming the valid models when `model` is unknown.
 absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model);
 
