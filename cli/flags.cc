@@ -56,6 +56,9 @@ ABSL_FLAG(std::string, loss, "",
 ABSL_FLAG(int, pretrain_epochs, -1,
           "neumf: the first N epochs train the GMF and MLP branches each on its own (He et al.'s "
           "pre-training, in one run), then together (-1: the model's default).");
+ABSL_FLAG(double, fusion_alpha, -1,
+          "neumf: weight of the GMF head in the fused score, the MLP head gets 1 - this "
+          "(-1: the model's default).");
 ABSL_FLAG(double, dense_l2, -1,
           "L2 on the dense tensors (tower and output layers; -1: the model's default).");
 ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
@@ -243,6 +246,8 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   const double dense_l2 = absl::GetFlag(FLAGS_dense_l2);
   mo.dense_l2 = static_cast<float>(dense_l2 < 0 ? defaults->dense_l2 : dense_l2);
   mo.dense_lr_scale = static_cast<float>(absl::GetFlag(FLAGS_dense_lr_scale));
+  const double alpha = absl::GetFlag(FLAGS_fusion_alpha);
+  mo.alpha = static_cast<float>(alpha < 0 ? defaults->alpha : alpha);
   if (!(mo.dense_lr_scale > 0)) return absl::InvalidArgumentError("--dense_lr_scale must be positive");
   auto spec = SpecFor(mo);
   if (!spec.ok()) return spec.status();
@@ -250,6 +255,7 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   for (uint32_t w : spec->layers) c.add_layers(w);
   c.set_activation(spec->activation);
   c.set_dropout(spec->dropout);
+  if (spec->heads() == 2) c.set_fusion_alpha(spec->alpha);
   const int pretrain = absl::GetFlag(FLAGS_pretrain_epochs);
   c.set_pretrain_epochs(pretrain >= 0 ? static_cast<uint32_t>(pretrain)
                                       : std::min(defaults->pretrain_epochs, c.epochs()));

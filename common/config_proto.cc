@@ -44,6 +44,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromConfig(const rpc::RunConfig& c) {
   o.layers.assign(c.layers().begin(), c.layers().end());
   o.activation = c.activation().empty() ? "relu" : c.activation();
   o.dropout = c.dropout();
+  if (c.has_fusion_alpha()) o.alpha = c.fusion_alpha();
   return SpecFor(o);
 }
 

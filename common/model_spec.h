@@ -48,6 +48,7 @@ struct ModelOptions {
   float l2 = 0.0f;                  // on touched embedding rows
   float dense_l2 = 0.0f;            // on the dense tensors
   float dense_lr_scale = 1.0f;      // dense tensors' lr = lr x this
+  float alpha = 0.5f;               // neumf: weight of the GMF head
 };
 
 // Settings a user gets for a model when the flags leave them unset: good
@@ -65,6 +66,7 @@ struct ModelDefaults {
   float dense_l2 = 0.0f;
   float init_std = 0.01f;
   uint32_t pretrain_epochs = 0;  // neumf: heads train apart first
+  float alpha = 0.5f;            // neumf: weight of the GMF head
 };
 // ModelDefaults::pretrain_epochs meaning "every epoch of the run".
 inline constexpr uint32_t kAllEpochs = 0xffffffffu;
