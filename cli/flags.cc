@@ -90,11 +90,21 @@ ABSL_FLAG(uint32_t, workers, 2, "Worker processes.");
 ABSL_FLAG(std::string, coordinator, "", "host:port of the coordinator (server, worker).");
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(std::string, advertise_host, "", "Address others dial to reach this server (default: --host).");
-ABSL_FLAG(int, port, 0, "Port to listen on (0: the OS chooses; the port is logged).");
+ABSL_FLAG(int, port, 0,
+          "Port to listen on: the coordinator's and servers' gRPC services, a worker's health "
+          "endpoint (0: the OS chooses; the port is logged).");
 ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port on.");
 ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
           "How long to wait for a peer (start-up, unreachable servers) before failing.");
+
+// ---- psrec health -------------------------------------------------------------
+ABSL_FLAG(std::string, target, "", "health: HOST:PORT of the psrec process to probe.");
+ABSL_FLAG(std::string, health_service, "",
+          "health: the service to ask about (empty: the whole process, as Kubernetes does).");
+ABSL_FLAG(double, probe_timeout_seconds, 2, "health: deadline of one health check.");
+ABSL_FLAG(double, wait_seconds, 0,
+          "health: keep probing until SERVING for up to this long (0: probe once).");
 
 // ---- outputs ---------------------------------------------------------------
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON object here.");
@@ -296,6 +306,25 @@ absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags() {
   }
   o.retry_budget = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   o.shard_map_timeout = o.retry_budget;
+  o.host = absl::GetFlag(FLAGS_host);
+  o.port = absl::GetFlag(FLAGS_port);
+  o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  return o;
+}
+
+absl::StatusOr<HealthOptions> HealthOptionsFromFlags() {
+  HealthOptions o;
+  o.target = absl::GetFlag(FLAGS_target);
+  if (o.target.empty()) return absl::InvalidArgumentError("psrec health needs --target=HOST:PORT");
+  o.service = absl::GetFlag(FLAGS_health_service);
+  const double timeout = absl::GetFlag(FLAGS_probe_timeout_seconds);
+  if (!(timeout > 0)) {
+    return absl::InvalidArgumentError("--probe_timeout_seconds must be positive");
+  }
+  o.probe_timeout = absl::Seconds(timeout);
+  const double wait = absl::GetFlag(FLAGS_wait_seconds);
+  if (!(wait >= 0)) return absl::InvalidArgumentError("--wait_seconds must be 0 or more");
+  o.wait = absl::Seconds(wait);
   return o;
 }
 

@@ -8,6 +8,7 @@
 #include "common/data_reader.h"
 #include "common/training_data.h"
 #include "common/hash.h"
+#include "common/health.h"
 #include "common/logging.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
@@ -34,6 +35,19 @@ int Fail(const absl::Status& s, const char* what) {
 
 int RunWorker(const WorkerOptions& options) {
   ShutdownSignal shutdown;
+  int port = 0;
+  auto health_server = StartGrpcServer(options.host, options.port, {}, &port);
+  if (!health_server.ok()) return Fail(health_server.status(), "health endpoint");
+  ReportPort(options.ready_fd, port);
+  // Not SERVING until joined; stops serving on any way out.
+  struct StopHealthServer {
+    grpc::Server* server;
+    ~StopHealthServer() {
+      SetServing(server, false);
+      server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+      server->Wait();
+    }
+  } stop_health_server{health_server->get()};
   CoordinatorClient coordinator(options.coordinator, options.retry_budget);
   auto reg = coordinator.Register(rpc::ROLE_WORKER, "");
   if (!reg.ok()) return Fail(reg.status(), "register with the coordinator");
@@ -68,8 +82,9 @@ int RunWorker(const WorkerOptions& options) {
   if (!model.ok()) return Fail(model.status(), "model");
   (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });
   Trainer trainer(config, model->get(), ps->get(), sampler.get());
-  spdlog::info("joined: {} interactions in {} data shards, {} servers", data->size(), num_shards,
-               map->server_addresses_size());
+  spdlog::info("joined: {} interactions in {} data shards, {} servers; health on port {}",
+               data->size(), num_shards, map->server_addresses_size(), port);
+  SetServing(health_server->get(), true);
 
   std::thread heartbeat([&] {
     while (!shutdown.WaitFor(absl::Seconds(1))) {
