@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build run test test-unit test-integration quality clean
+.PHONY: all deps configure build run test test-unit test-integration test-deploy quality clean
 
 all: build
 
@@ -30,6 +30,10 @@ test-unit: build
 
 test-integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+# deploy/: cluster.sh, the Kubernetes manifests (label `deploy`).
+test-deploy: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L deploy
 
 # Full-quality MovieLens runs whose figures go into README.md.
 quality: build
