@@ -93,6 +93,9 @@ ABSL_FLAG(std::string, advertise_host, "", "Address others dial to reach this se
 ABSL_FLAG(int, port, 0,
           "Port to listen on: the coordinator's and servers' gRPC services, a worker's health "
           "endpoint (0: the OS chooses; the port is logged).");
+ABSL_FLAG(int, shard_index, -1,
+          "server: the shard to hold, 0..--servers-1, e.g. a StatefulSet pod's ordinal (-1: the "
+          "coordinator gives the next free one).");
 ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port on.");
 ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
@@ -294,6 +297,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.advertise_host = absl::GetFlag(FLAGS_advertise_host);
   o.port = absl::GetFlag(FLAGS_port);
   o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  o.shard_index = absl::GetFlag(FLAGS_shard_index);
+  if (o.shard_index < -1) return absl::InvalidArgumentError("--shard_index must be 0 or more (or -1)");
   o.coordinator_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   return o;
 }

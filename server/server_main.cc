@@ -28,7 +28,7 @@ int RunServer(const ServerOptions& options) {
       options.advertise_host.empty() ? options.host : options.advertise_host, ":", port);
 
   CoordinatorClient coordinator(options.coordinator, options.coordinator_timeout);
-  auto reg = coordinator.Register(rpc::ROLE_SERVER, address);
+  auto reg = coordinator.Register(rpc::ROLE_SERVER, address, options.shard_index);
   if (!reg.ok()) {
     spdlog::error("register with the coordinator: {}", reg.status().message());
     return 1;
