@@ -97,6 +97,9 @@ ABSL_FLAG(int, shard_index, -1,
           "server: the shard to hold, 0..--servers-1, e.g. a StatefulSet pod's ordinal (-1: the "
           "coordinator gives the next free one).");
 ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port on.");
+ABSL_FLAG(double, linger_seconds, 3,
+          "Standalone coordinator: how long it stays up after the run (telling servers and "
+          "workers that the run is over) before it exits.");
 ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
           "How long to wait for a peer (start-up, unreachable servers) before failing.");
@@ -356,6 +359,9 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
         "--early_stopping: a standalone coordinator does not evaluate; use psrec train");
   }
   o.model_out = absl::GetFlag(FLAGS_model_out);
+  const double linger = absl::GetFlag(FLAGS_linger_seconds);
+  if (!(linger >= 0)) return absl::InvalidArgumentError("--linger_seconds must be 0 or more");
+  o.linger = absl::Seconds(linger);
   return o;
 }
 
