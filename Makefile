@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy quality clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality clean
 
 all: build
 
@@ -40,6 +40,10 @@ test-integration: build
 # deploy/: cluster.sh, the Kubernetes manifests (label `deploy`).
 test-deploy: build deploy-tools
 	cd $(BUILD_DIR) && ctest --output-on-failure -L deploy
+
+# A cluster across network namespaces (needs root; label `multihost`).
+test-multihost: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L multihost
 
 # Full-quality MovieLens runs whose figures go into README.md.
 quality: build

@@ -100,6 +100,9 @@ ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port
 ABSL_FLAG(double, linger_seconds, 3,
           "Standalone coordinator: how long it stays up after the run (telling servers and "
           "workers that the run is over) before it exits.");
+ABSL_FLAG(double, lease_timeout_seconds, 30,
+          "Coordinator: a worker silent this long loses its leases; its data shards go back to "
+          "the pool.");
 ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
           "How long to wait for a peer (start-up, unreachable servers) before failing.");
@@ -353,6 +356,11 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   o.lease.epochs = o.config.epochs();
   o.lease.data_shards = o.config.data_shards();
   o.lease.gated = absl::GetFlag(FLAGS_gated);
+  const double lease_timeout = absl::GetFlag(FLAGS_lease_timeout_seconds);
+  if (!(lease_timeout > 0)) {
+    return absl::InvalidArgumentError("--lease_timeout_seconds must be positive");
+  }
+  o.lease.lease_timeout = absl::Seconds(lease_timeout);
   o.exit_when_done = !o.lease.gated;
   if (o.config.early_stopping() > 0 && !o.lease.gated) {
     return absl::InvalidArgumentError(

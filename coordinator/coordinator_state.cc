@@ -1,5 +1,7 @@
 #include "coordinator/coordinator_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_format.h"
 #include "common/rpc_util.h"
 #include "common/shard_map.h"
@@ -113,6 +115,9 @@ void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
     for (ShardSlot& s : e.shards) {
       if (s.phase == ShardPhase::kLeased && s.worker < worker_seen_.size() &&
           now - worker_seen_[s.worker] > lease_.lease_timeout) {
+        spdlog::warn("worker {} silent for over {}: epoch {} shard {} goes back to the pool",
+                     s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
+                     &s - e.shards.data());
         s.phase = ShardPhase::kPending;
       }
     }
