@@ -13,9 +13,7 @@ namespace {
 // Deep enough for any sane nesting, shallow enough to stop a file that names itself.
 constexpr int kMaxFlagfileDepth = 8;
 
-bool IsFlagfileFlag(const std::string& arg) {
-  return arg == "--flagfile" || arg == "-flagfile";
-}
+bool IsFlagfileFlag(const std::string& arg) { return arg == "--flagfile" || arg == "-flagfile"; }
 
 absl::Status ExpandInto(const std::vector<std::string>& args, int depth,
                         std::vector<std::string>* out);

@@ -31,15 +31,14 @@ cp "$source_dir/deploy/k8s/check/check.mjs" "$tools/check.mjs"
 check() { node "$tools/check.mjs" --models="$tools/client-node-models" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-for dir in base overlays/dev overlays/prod; do
-  kubectl kustomize "$source_dir/deploy/k8s/$dir" > "$work/rendered.yaml" ||
+kustomizations=(base overlays/dev overlays/prod)
+for dir in "${kustomizations[@]}"; do
+  kubectl kustomize "$source_dir/deploy/k8s/$dir" > "$work/${dir##*/}.yaml" ||
     fail "deploy/k8s/$dir does not render"
-  echo "== deploy/k8s/$dir"
-  check --psrec "$work/rendered.yaml" || fail "deploy/k8s/$dir: schema check failed (above)"
 done
+(cd "$work" && check --psrec base.yaml dev.yaml prod.yaml) || fail "the schema check failed (above)"
 
 # What the manifests promise, checked on the rendered prod overlay.
-kubectl kustomize "$source_dir/deploy/k8s/overlays/prod" > "$work/prod.yaml"
 for want in "podManagementPolicy: Parallel" "completionMode: Indexed" "clusterIP: None" \
             "kind: PodDisruptionBudget" "volumeClaimTemplates:" "readOnlyRootFilesystem: true" \
             "runAsNonRoot: true" "requiredDuringSchedulingIgnoredDuringExecution:" \
@@ -49,50 +48,54 @@ done
 [ "$(grep -c '^ *grpc:$' "$work/prod.yaml")" -ge 8 ] || fail "expected grpc probes on every role"
 grep -q "gen-data" "$work/prod.yaml" && fail "prod must not generate synthetic data"
 
-# Every flagfile holds only flags psrec knows (gen parses them all).
-for flags in "$source_dir"/deploy/k8s/base/psrec.flags "$source_dir"/deploy/k8s/overlays/*/psrec.flags; do
-  "$psrec" gen --flagfile="$flags" --out="$work/gen" >/dev/null ||
-    fail "$flags: psrec does not accept it"
-done
-
-# Every psrec container's arguments are flags psrec knows, of the right types
-# (absl parses them before it prints --helpfull; $(VAR) stands for a number).
+# Every psrec container's arguments, with its kustomization's flagfile, are
+# flags psrec knows, of the right types: absl parses them all before it prints
+# --helpfull ($(VAR) stands for a number).
 cat > "$tools/psrec-args.mjs" <<'JS'
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-for (const doc of parseAllDocuments(readFileSync(process.argv[2], 'utf8'))) {
-  const spec = doc.toJS()?.spec?.template?.spec;
-  for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
-    if (/(^|\/)psrec(:|$)/.test(c.image)) console.log(c.args.join('\t').replace(/\$\([A-Z_]+\)/g, '0'));
+for (const file of process.argv.slice(2)) {
+  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+    const spec = doc.toJS()?.spec?.template?.spec;
+    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+      if (/(^|\/)psrec(:|$)/.test(c.image)) {
+        console.log([file, ...c.args].join('\t').replace(/\$\([A-Z_]+\)/g, '0'));
+      }
+    }
   }
 }
 JS
-for dir in overlays/dev overlays/prod; do
-  kubectl kustomize "$source_dir/deploy/k8s/$dir" > "$work/rendered.yaml"
-  node "$tools/psrec-args.mjs" "$work/rendered.yaml" > "$work/args"
-  [ -s "$work/args" ] || fail "$dir: no psrec containers found"
-  while IFS=$'\t' read -r -a args; do
-    # The flagfile lives in the ConfigMap: point at the overlay's own copy.
-    args=("${args[@]/#--flagfile=*/--flagfile=$source_dir/deploy/k8s/$dir/psrec.flags}")
-    "$psrec" "${args[@]}" --helpfull >/dev/null 2>"$work/err" || true
-    if grep -q "ERROR" "$work/err"; then fail "$dir: psrec ${args[*]}: $(cat "$work/err")"; fi
-  done < "$work/args"
+(cd "$work" && node "$tools/psrec-args.mjs" base.yaml dev.yaml prod.yaml) > "$work/args"
+for dir in "${kustomizations[@]}"; do
+  grep -q "^${dir##*/}.yaml" "$work/args" || fail "$dir: no psrec containers found"
 done
+while IFS=$'\t' read -r file args_line; do
+  IFS=$'\t' read -r -a args <<<"$args_line"
+  dir=${file%.yaml}
+  [ "$dir" = base ] || dir=overlays/$dir
+  # The flagfile lives in the ConfigMap: point at the kustomization's own copy.
+  args=("${args[@]/#--flagfile=*/--flagfile=$source_dir/deploy/k8s/$dir/psrec.flags}")
+  "$psrec" "${args[@]}" --helpfull >/dev/null 2>"$work/err" || true
+  if grep -q "ERROR" "$work/err"; then fail "$dir: psrec ${args[*]}: $(cat "$work/err")"; fi
+done < "$work/args"
 
 # Broken fixtures: each must fail, saying what its '# expect:' line says.
 fixtures=$source_dir/tests/deploy/fixtures
+kubectl kustomize "$fixtures/k8s-flags-mismatch" > "$work/k8s-flags-mismatch.yaml" ||
+  fail "k8s-flags-mismatch does not render"
+cp "$fixtures"/k8s-broken/*.yaml "$work/"
+broken=()
+for f in "$fixtures"/k8s-broken/*.yaml; do broken+=("${f##*/}"); done
+out=$(cd "$work" && { check "${broken[@]}"; check --psrec k8s-flags-mismatch.yaml; } || true)
 caught=0
 for f in "$fixtures"/k8s-broken/*.yaml "$fixtures"/k8s-flags-mismatch/kustomization.yaml; do
   expect=$(sed -n 's/^# expect: //p' "$f" | head -1)
   [ -n "$expect" ] || fail "$f has no '# expect:' line"
-  if [ "${f##*/}" = kustomization.yaml ]; then
-    kubectl kustomize "$(dirname "$f")" > "$work/fixture.yaml" || fail "$f does not render"
-  else
-    cp "$f" "$work/fixture.yaml"
-  fi
-  if out=$(check --psrec "$work/fixture.yaml"); then fail "$f passed the check: $out"; fi
-  grep -qF -- "$expect" <<<"$out" || fail "$f failed, but not with '$expect': $out"
-  echo "caught ${f#"$fixtures"/}: $expect"
+  name=${f##*/}
+  [ "$name" = kustomization.yaml ] && name=k8s-flags-mismatch.yaml
+  grep "^FAIL $name: " <<<"$out" | grep -qF -- "$expect" ||
+    fail "$name was not caught with '$expect': $(grep "^[a-zA-Z]* $name: " <<<"$out")"
+  echo "caught $name: $expect"
   caught=$((caught + 1))
 done
 echo "PASS ($caught broken fixtures caught)"

@@ -18,8 +18,8 @@ void Write(const std::string& path, const std::string& text) { std::ofstream(pat
 
 TEST(FlagfileTest, GenReadsFlagsWithCommentsAndDashes) {
   const std::string dir = MakeTempDir("flagfile_gen");
-  Write(dir + "/run.flags", "# synthetic data\n--out=" + dir +
-                                "/data\n\n--gen-users=30\n   --gen_per_user=5   \n");
+  Write(dir + "/run.flags",
+        "# synthetic data\n--out=" + dir + "/data\n\n--gen-users=30\n   --gen_per_user=5   \n");
   auto r = RunPsrec({"gen", "--flagfile=" + dir + "/run.flags"}, 60);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // One test interaction per user.
@@ -42,9 +42,10 @@ TEST(FlagfileTest, NestedFlagfiles) {
 
 TEST(FlagfileTest, TrainHandsTheFileToEveryRole) {
   const std::string dir = MakeTempDir("flagfile_train");
-  Write(dir + "/run.flags", "--epochs=1\n--dim=8\n--batch-size=512\n--servers=1\n--workers=1\n"
-                            "--log-level=warn\n--metrics_json=" + dir + "/m.json\n--run_dir=" +
-                            dir + "\n");
+  Write(dir + "/run.flags",
+        "--epochs=1\n--dim=8\n--batch-size=512\n--servers=1\n--workers=1\n"
+        "--log-level=warn\n--metrics_json=" +
+            dir + "/m.json\n--run_dir=" + dir + "\n");
   auto r = RunPsrec({"train", "--flagfile=" + dir + "/run.flags"}, 120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string json = ReadFile(dir + "/m.json");

@@ -61,15 +61,15 @@ TEST_F(HealthTest, EveryRoleServesOnceReady) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "SERVING\n");
 
-  Started server = Start("server", {"server", "--coordinator=" + coordinator.address,
-                                    "--log_level=warn"});
+  Started server =
+      Start("server", {"server", "--coordinator=" + coordinator.address, "--log_level=warn"});
   ASSERT_FALSE(server.address.empty());
   r = Probe(server.address, 30);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "SERVING\n");
 
-  Started worker = Start("worker", {"worker", "--coordinator=" + coordinator.address,
-                                    "--log_level=warn"});
+  Started worker =
+      Start("worker", {"worker", "--coordinator=" + coordinator.address, "--log_level=warn"});
   ASSERT_FALSE(worker.address.empty());
   r = Probe(worker.address, 30);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -10,7 +10,8 @@
 // With --psrec, psrec's own invariant too: the flagfile's --servers equals the
 // psrec-server StatefulSet's replicas and --workers the psrec-worker Job's
 // parallelism and completions.
-// Prints one line per object; exit 1 if anything failed, 2 on a usage error.
+// Prints one line per object (`ok FILE: KIND NAME` or `FAIL FILE: KIND NAME: why`); exit 1
+// if anything failed, 2 on a usage error.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -159,7 +160,7 @@ for (const file of files) {
     const obj = doc.toJS();
     if (obj === null) continue;
     objects.push(obj);
-    const label = `${obj?.kind ?? '?'} ${obj?.metadata?.name ?? '?'}`;
+    const label = `${file}: ${obj?.kind ?? '?'} ${obj?.metadata?.name ?? '?'}`;
     const errors = await checkObject(obj);
     if (errors.length === 0) {
       console.log(`ok   ${label}`);
