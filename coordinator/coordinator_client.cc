@@ -19,6 +19,7 @@ CoordinatorClient::CoordinatorClient(std::string address, absl::Duration retry_b
 // One unary call with a deadline, retried while the coordinator is unreachable.
 #define PSREC_COORD_CALL(Method, req, resp)                                         \
   RetryWhileUnavailable(retry_budget_, "coordinator at " + address_, [&] {          \
+    if (cancelled_ && cancelled_()) return absl::CancelledError("shutting down");   \
     grpc::ClientContext ctx;                                                         \
     SetDeadline(&ctx, kCallTimeout);                                                 \
     return FromGrpc(stub_->Method(&ctx, req, &resp),                                 \

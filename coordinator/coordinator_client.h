@@ -4,6 +4,7 @@
 #ifndef PSREC_COORDINATOR_COORDINATOR_CLIENT_H_
 #define PSREC_COORDINATOR_COORDINATOR_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,12 +30,18 @@ class CoordinatorClient {
   absl::StatusOr<rpc::StatusResponse> GetStatus();
   absl::Status Gate(uint32_t epochs_allowed, bool stop);
 
+  // Once `cancelled()` returns true, calls stop retrying and fail with
+  // CANCELLED (checked before every try), so that a process told to stop
+  // does not wait out the retry budget. Set before the first call.
+  void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+
   const std::string& address() const { return address_; }
 
  private:
   std::string address_;
   absl::Duration retry_budget_;
   std::unique_ptr<rpc::Coordinator::Stub> stub_;
+  std::function<bool()> cancelled_;
 };
 
 }  // namespace psrec

@@ -28,7 +28,12 @@ int RunServer(const ServerOptions& options) {
       options.advertise_host.empty() ? options.host : options.advertise_host, ":", port);
 
   CoordinatorClient coordinator(options.coordinator, options.coordinator_timeout);
+  coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
   auto reg = coordinator.Register(rpc::ROLE_SERVER, address, options.shard_index);
+  if (absl::IsCancelled(reg.status())) {
+    spdlog::info("stopped before registering with the coordinator");
+    return 0;
+  }
   if (!reg.ok()) {
     spdlog::error("register with the coordinator: {}", reg.status().message());
     return 1;

@@ -49,13 +49,22 @@ int RunWorker(const WorkerOptions& options) {
     }
   } stop_health_server{health_server->get()};
   CoordinatorClient coordinator(options.coordinator, options.retry_budget);
+  coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
   auto reg = coordinator.Register(rpc::ROLE_WORKER, "");
+  if (absl::IsCancelled(reg.status())) {
+    spdlog::info("stopped before joining");
+    return 0;
+  }
   if (!reg.ok()) return Fail(reg.status(), "register with the coordinator");
   const uint32_t id = reg->id();
   const rpc::RunConfig& config = reg->config();
   SetLogRole(absl::StrCat("worker ", id));
 
   auto map = coordinator.WaitForShardMap(options.shard_map_timeout);
+  if (absl::IsCancelled(map.status())) {
+    spdlog::info("stopped before joining");
+    return 0;
+  }
   if (!map.ok()) return Fail(map.status(), "shard map");
   const std::vector<TableConfig> tables = TablesFromConfig(config);
   auto ps = GrpcPsClient::Create(*map, tables, options.retry_budget);
@@ -95,6 +104,7 @@ int RunWorker(const WorkerOptions& options) {
   int code = 0;
   while (!shutdown.requested()) {
     auto lease = coordinator.AcquireLease(id);
+    if (absl::IsCancelled(lease.status())) break;
     if (!lease.ok()) {
       code = Fail(lease.status(), "lease");
       break;
@@ -123,7 +133,9 @@ int RunWorker(const WorkerOptions& options) {
     done.set_examples(result->examples);
     done.set_loss_sum(result->loss_sum);
     done.set_compute_seconds(absl::ToDoubleSeconds(absl::Now() - start));
-    if (auto s = coordinator.CompleteLease(done); !s.ok()) {
+    if (auto s = coordinator.CompleteLease(done); absl::IsCancelled(s)) {
+      break;
+    } else if (!s.ok()) {
       code = Fail(s, "report shard");
       break;
     }

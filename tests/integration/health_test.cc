@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cli/child_process.h"
 #include "gtest/gtest.h"
 #include "tests/integration/run_util.h"
@@ -90,6 +91,15 @@ TEST_F(HealthTest, ServerAndWorkerAreNotServingBeforeTheyJoin) {
   r = Probe(worker.address);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.out, "NOT_SERVING\n");
+
+  // SIGTERM stops them at once (no waiting out the coordinator's retry budget),
+  // which is what `cluster.sh down` and a pod's termination expect.
+  for (Started* role : {&server, &worker}) {
+    const absl::Time start = absl::Now();
+    role->process->Stop(absl::Seconds(10));
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << role->process->name();
+    EXPECT_TRUE(role->process->ExitedCleanly()) << role->process->name();
+  }
 }
 
 TEST(HealthProbeTest, UnreachableTargetIsDown) {
