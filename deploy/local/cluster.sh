@@ -199,11 +199,13 @@ cmd_up() {
 
   launch coordinator coordinator "$flagfile" --host="$host" --port="$coordinator_port"
   wait_for_port coordinator || { stop_all >/dev/null; exit 1; }
-  local coordinator
+  local coordinator dial_host=$host
   coordinator=$(address_of coordinator)
+  [ "$dial_host" = 0.0.0.0 ] && dial_host=127.0.0.1
   local i
   for ((i = 0; i < servers; i++)); do
-    launch "server-$i" server "$flagfile" --coordinator="$coordinator" --host="$host" --port=0
+    launch "server-$i" server "$flagfile" --coordinator="$coordinator" --host="$host" --port=0 \
+      --advertise_host="$dial_host"
   done
   for ((i = 0; i < workers; i++)); do
     launch "worker-$i" worker "$flagfile" --coordinator="$coordinator" --host="$host" --port=0
