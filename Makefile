@@ -4,12 +4,18 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build run test test-unit test-integration quality clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality clean
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
+
+# The Kubernetes manifests' offline schema check: npm packages pinned by
+# deploy/k8s/check/package-lock.json (needs node and npm; without them the
+# test that uses them skips).
+deploy-tools:
+	@./scripts/install-k8s-check.sh $(BUILD_DIR)/k8s-check
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) > /dev/null
@@ -22,7 +28,7 @@ build: configure
 run: build
 	$(BUILD_DIR)/psrec train
 
-test: build
+test: build deploy-tools
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test-unit: build
@@ -30,6 +36,14 @@ test-unit: build
 
 test-integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+# deploy/: cluster.sh, the Kubernetes manifests (label `deploy`).
+test-deploy: build deploy-tools
+	cd $(BUILD_DIR) && ctest --output-on-failure -L deploy
+
+# A cluster across network namespaces (needs root; label `multihost`).
+test-multihost: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L multihost
 
 # Full-quality MovieLens runs whose figures go into README.md.
 quality: build

@@ -93,11 +93,30 @@ ABSL_FLAG(uint32_t, workers, 2, "Worker processes.");
 ABSL_FLAG(std::string, coordinator, "", "host:port of the coordinator (server, worker).");
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(std::string, advertise_host, "", "Address others dial to reach this server (default: --host).");
-ABSL_FLAG(int, port, 0, "Port to listen on (0: the OS chooses; the port is logged).");
+ABSL_FLAG(int, port, 0,
+          "Port to listen on: the coordinator's and servers' gRPC services, a worker's health "
+          "endpoint (0: the OS chooses; the port is logged).");
+ABSL_FLAG(int, shard_index, -1,
+          "server: the shard to hold, 0..--servers-1, e.g. a StatefulSet pod's ordinal (-1: the "
+          "coordinator gives the next free one).");
 ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port on.");
+ABSL_FLAG(double, linger_seconds, 3,
+          "Standalone coordinator: how long it stays up after the run (telling servers and "
+          "workers that the run is over) before it exits.");
+ABSL_FLAG(double, lease_timeout_seconds, 30,
+          "Coordinator: a worker silent this long loses its leases; its data shards go back to "
+          "the pool.");
 ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
           "How long to wait for a peer (start-up, unreachable servers) before failing.");
+
+// ---- psrec health -------------------------------------------------------------
+ABSL_FLAG(std::string, target, "", "health: HOST:PORT of the psrec process to probe.");
+ABSL_FLAG(std::string, health_service, "",
+          "health: the service to ask about (empty: the whole process, as Kubernetes does).");
+ABSL_FLAG(double, probe_timeout_seconds, 2, "health: deadline of one health check.");
+ABSL_FLAG(double, wait_seconds, 0,
+          "health: keep probing until SERVING for up to this long (0: probe once).");
 
 // ---- outputs ---------------------------------------------------------------
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON object here.");
@@ -291,6 +310,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.advertise_host = absl::GetFlag(FLAGS_advertise_host);
   o.port = absl::GetFlag(FLAGS_port);
   o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  o.shard_index = absl::GetFlag(FLAGS_shard_index);
+  if (o.shard_index < -1) return absl::InvalidArgumentError("--shard_index must be 0 or more (or -1)");
   o.coordinator_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   return o;
 }
@@ -303,6 +324,25 @@ absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags() {
   }
   o.retry_budget = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   o.shard_map_timeout = o.retry_budget;
+  o.host = absl::GetFlag(FLAGS_host);
+  o.port = absl::GetFlag(FLAGS_port);
+  o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  return o;
+}
+
+absl::StatusOr<HealthOptions> HealthOptionsFromFlags() {
+  HealthOptions o;
+  o.target = absl::GetFlag(FLAGS_target);
+  if (o.target.empty()) return absl::InvalidArgumentError("psrec health needs --target=HOST:PORT");
+  o.service = absl::GetFlag(FLAGS_health_service);
+  const double timeout = absl::GetFlag(FLAGS_probe_timeout_seconds);
+  if (!(timeout > 0)) {
+    return absl::InvalidArgumentError("--probe_timeout_seconds must be positive");
+  }
+  o.probe_timeout = absl::Seconds(timeout);
+  const double wait = absl::GetFlag(FLAGS_wait_seconds);
+  if (!(wait >= 0)) return absl::InvalidArgumentError("--wait_seconds must be 0 or more");
+  o.wait = absl::Seconds(wait);
   return o;
 }
 
@@ -323,12 +363,20 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   o.lease.epochs = o.config.epochs();
   o.lease.data_shards = o.config.data_shards();
   o.lease.gated = absl::GetFlag(FLAGS_gated);
+  const double lease_timeout = absl::GetFlag(FLAGS_lease_timeout_seconds);
+  if (!(lease_timeout > 0)) {
+    return absl::InvalidArgumentError("--lease_timeout_seconds must be positive");
+  }
+  o.lease.lease_timeout = absl::Seconds(lease_timeout);
   o.exit_when_done = !o.lease.gated;
   if (o.config.early_stopping() > 0 && !o.lease.gated) {
     return absl::InvalidArgumentError(
         "--early_stopping: a standalone coordinator does not evaluate; use psrec train");
   }
   o.model_out = absl::GetFlag(FLAGS_model_out);
+  const double linger = absl::GetFlag(FLAGS_linger_seconds);
+  if (!(linger >= 0)) return absl::InvalidArgumentError("--linger_seconds must be 0 or more");
+  o.linger = absl::Seconds(linger);
   return o;
 }
 

@@ -33,6 +33,8 @@ absl::StatusOr<RecommendOptions> RecommendOptionsFromFlags();
 
 absl::StatusOr<ExportOptions> ExportOptionsFromFlags();
 
+absl::StatusOr<HealthOptions> HealthOptionsFromFlags();
+
 std::string LogLevelFlag();
 
 // Rewrites "--some-flag[=v]" to "--some_flag[=v]" so that flags may be spelled

@@ -52,6 +52,13 @@ struct RecommendOptions {
   std::string items_path;  // item titles (u.item, movies.dat, movies.csv)
 };
 
+struct HealthOptions {
+  std::string target;   // HOST:PORT of any psrec role
+  std::string service;  // "" = the whole process
+  absl::Duration probe_timeout = absl::Seconds(2);  // per check
+  absl::Duration wait = absl::ZeroDuration();       // keep asking until SERVING this long
+};
+
 struct ExportOptions {
   std::string model_dir;
   std::string out_dir;

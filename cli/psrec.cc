@@ -7,7 +7,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "cli/export.h"
+#include "cli/flagfile.h"
 #include "cli/flags.h"
+#include "cli/health_probe.h"
 #include "cli/recommend.h"
 #include "cli/tools.h"
 #include "cli/train.h"
@@ -29,6 +31,7 @@ roles:
   recommend    top-K items of a saved model for a user (--user) or users (--users)
   export       a saved model's embeddings as NumPy .npy files (--out=DIR)
   gen          write psrec's synthetic data set (--out=DIR)
+  health       probe a running role's gRPC health (--target=HOST:PORT): exit 0 when SERVING
 
 examples:
   psrec train                                   # synthetic data, gmf, 2 servers + 2 workers
@@ -37,7 +40,8 @@ examples:
   psrec recommend --model_dir=M --user=42 --k=10 --exclude=ml-100k/u.data --items=ml-100k/u.item
   psrec export --model_dir=M --out=M-npy
 
-Flags may be written --batch-size or --batch_size. `psrec ROLE --help` explains recommend and
+Flags may be written --batch-size or --batch_size. --flagfile=FILE reads flags from FILE, one
+--name=value per line ('#' starts a comment line). `psrec ROLE --help` explains recommend and
 export; `psrec ROLE --helpfull` lists every flag.
 )";
 
@@ -106,8 +110,15 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::vector<std::string> args = {argv[0]};
-  for (int i = 2; i < argc; ++i) args.emplace_back(argv[i]);
+  std::vector<std::string> given = {argv[0]};
+  for (int i = 2; i < argc; ++i) given.emplace_back(argv[i]);
+  auto expanded = psrec::ExpandFlagfiles(given);
+  if (!expanded.ok()) {
+    std::fprintf(stderr, "psrec %s: %s\n", role.c_str(),
+                 std::string(expanded.status().message()).c_str());
+    return 2;
+  }
+  std::vector<std::string> args = std::move(*expanded);
   psrec::NormalizeFlagSpelling(&args);
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
@@ -167,7 +178,12 @@ int main(int argc, char** argv) {
     if (!o.ok()) return usage_error(o.status());
     return psrec::RunExport(*o);
   }
+  if (role == "health") {
+    auto o = psrec::HealthOptionsFromFlags();
+    if (!o.ok()) return usage_error(o.status());
+    return psrec::RunHealth(*o);
+  }
   std::fprintf(stderr, "psrec: unknown role '%s'; valid: train, coordinator, server, worker, "
-                       "eval, recommend, export, gen (psrec --help)\n", role.c_str());
+                       "eval, recommend, export, gen, health (psrec --help)\n", role.c_str());
   return 2;
 }

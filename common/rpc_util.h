@@ -64,7 +64,9 @@ absl::Span<const T> ViewArray(const std::string& bytes, std::vector<T>* scratch)
 }
 
 // Builds and starts a gRPC server on host:port (port 0: the OS chooses) with
-// the given services; `*bound_port` receives the port actually bound.
+// the given services and the standard health service, NOT_SERVING until the
+// role calls SetServing (common/health.h); `*bound_port` receives the port
+// actually bound.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& host, int port, const std::vector<grpc::Service*>& services,
     int* bound_port);

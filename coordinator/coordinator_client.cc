@@ -19,6 +19,7 @@ CoordinatorClient::CoordinatorClient(std::string address, absl::Duration retry_b
 // One unary call with a deadline, retried while the coordinator is unreachable.
 #define PSREC_COORD_CALL(Method, req, resp)                                         \
   RetryWhileUnavailable(retry_budget_, "coordinator at " + address_, [&] {          \
+    if (cancelled_ && cancelled_()) return absl::CancelledError("shutting down");   \
     grpc::ClientContext ctx;                                                         \
     SetDeadline(&ctx, kCallTimeout);                                                 \
     return FromGrpc(stub_->Method(&ctx, req, &resp),                                 \
@@ -26,11 +27,13 @@ CoordinatorClient::CoordinatorClient(std::string address, absl::Duration retry_b
   })
 
 absl::StatusOr<rpc::RegisterResponse> CoordinatorClient::Register(rpc::Role role,
-                                                                  const std::string& address) {
+                                                                  const std::string& address,
+                                                                  int shard_index) {
   rpc::RegisterRequest req;
   req.set_protocol_version(kProtocolVersion);
   req.set_role(role);
   req.set_address(address);
+  if (shard_index >= 0) req.set_shard_index(static_cast<uint32_t>(shard_index));
   rpc::RegisterResponse resp;
   if (auto s = PSREC_COORD_CALL(Register, req, resp); !s.ok()) return s;
   return resp;

@@ -4,6 +4,7 @@
 #ifndef PSREC_COORDINATOR_COORDINATOR_CLIENT_H_
 #define PSREC_COORDINATOR_COORDINATOR_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,7 +19,9 @@ class CoordinatorClient {
   // `retry_budget`: how long calls keep retrying an unreachable coordinator.
   CoordinatorClient(std::string address, absl::Duration retry_budget = absl::Seconds(30));
 
-  absl::StatusOr<rpc::RegisterResponse> Register(rpc::Role role, const std::string& address);
+  // `shard_index` >= 0: a server asking for that shard (else the next free one).
+  absl::StatusOr<rpc::RegisterResponse> Register(rpc::Role role, const std::string& address,
+                                                 int shard_index = -1);
   // Polls until every expected server registered, or `timeout`.
   absl::StatusOr<rpc::ShardMap> WaitForShardMap(absl::Duration timeout);
   absl::StatusOr<rpc::HeartbeatResponse> Heartbeat(rpc::Role role, uint32_t id);
@@ -27,12 +30,18 @@ class CoordinatorClient {
   absl::StatusOr<rpc::StatusResponse> GetStatus();
   absl::Status Gate(uint32_t epochs_allowed, bool stop);
 
+  // Once `cancelled()` returns true, calls stop retrying and fail with
+  // CANCELLED (checked before every try), so that a process told to stop
+  // does not wait out the retry budget. Set before the first call.
+  void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+
   const std::string& address() const { return address_; }
 
  private:
   std::string address_;
   absl::Duration retry_budget_;
   std::unique_ptr<rpc::Coordinator::Stub> stub_;
+  std::function<bool()> cancelled_;
 };
 
 }  // namespace psrec

@@ -5,6 +5,7 @@
 #include "common/logging.h"
 #include "absl/strings/str_cat.h"
 #include "common/data_reader.h"
+#include "common/health.h"
 #include "common/training_data.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
@@ -66,6 +67,8 @@ int RunCoordinator(const CoordinatorOptions& options) {
     return 1;
   }
   ReportPort(options.ready_fd, port);
+  // Nothing to recover yet: listening with the run's facts computed is ready.
+  SetServing(server->get(), true);
   spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards",
                options.host, port, options.expected_servers, options.lease.epochs,
                options.lease.data_shards);
@@ -87,6 +90,7 @@ int RunCoordinator(const CoordinatorOptions& options) {
     shutdown.WaitFor(options.linger);
     break;
   }
+  SetServing(server->get(), false);
   (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   (*server)->Wait();
   return code;

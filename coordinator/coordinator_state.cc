@@ -1,5 +1,7 @@
 #include "coordinator/coordinator_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_format.h"
 #include "common/rpc_util.h"
 #include "common/shard_map.h"
@@ -14,6 +16,7 @@ CoordinatorState::CoordinatorState(rpc::RunConfig config, uint32_t expected_serv
       epochs_(lease.epochs),
       epochs_allowed_(lease.gated ? 1 : lease.epochs) {
   for (EpochState& e : epochs_) e.shards.resize(lease_.data_shards);
+  server_addresses_.resize(expected_servers_);
 }
 
 absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::RegisterRequest& req) {
@@ -31,19 +34,40 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       if (req.address().empty()) return absl::InvalidArgumentError("server without an address");
       // A server that registers again with the same address keeps its index.
       for (uint32_t i = 0; i < server_addresses_.size(); ++i) {
-        if (server_addresses_[i] == req.address()) {
-          resp.set_id(i);
-          return resp;
+        if (server_addresses_[i] != req.address()) continue;
+        if (req.has_shard_index() && req.shard_index() != i) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "%s holds shard %d, it cannot take shard %d (--shard_index)", req.address(), i,
+              req.shard_index()));
+        }
+        resp.set_id(i);
+        return resp;
+      }
+      uint32_t index = 0;
+      if (req.has_shard_index()) {
+        index = req.shard_index();
+        if (index >= expected_servers_) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "shard %d asked for, the run has %d servers (--servers), shards 0..%d", index,
+              expected_servers_, expected_servers_ - 1));
+        }
+        if (!server_addresses_[index].empty()) {
+          return absl::AlreadyExistsError(absl::StrFormat(
+              "shard %d is held by %s (two servers with the same --shard_index?)", index,
+              server_addresses_[index]));
+        }
+      } else {
+        while (index < expected_servers_ && !server_addresses_[index].empty()) ++index;
+        if (index == expected_servers_) {
+          return absl::ResourceExhaustedError(absl::StrFormat(
+              "already %d servers registered, the run expects %d (--servers)",
+              registered_servers_, expected_servers_));
         }
       }
-      if (server_addresses_.size() >= expected_servers_) {
-        return absl::ResourceExhaustedError(absl::StrFormat(
-            "already %d servers registered, the run expects %d (--servers)",
-            server_addresses_.size(), expected_servers_));
-      }
-      resp.set_id(static_cast<uint32_t>(server_addresses_.size()));
-      server_addresses_.push_back(req.address());
-      if (server_addresses_.size() == expected_servers_) {
+      resp.set_id(index);
+      server_addresses_[index] = req.address();
+      ++registered_servers_;
+      if (registered_servers_ == expected_servers_) {
         Ring ring = Ring::Build(expected_servers_);
         ring_positions_ = ring.positions();
         ring_owners_ = ring.owners();
@@ -91,6 +115,9 @@ void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
     for (ShardSlot& s : e.shards) {
       if (s.phase == ShardPhase::kLeased && s.worker < worker_seen_.size() &&
           now - worker_seen_[s.worker] > lease_.lease_timeout) {
+        spdlog::warn("worker {} silent for over {}: epoch {} shard {} goes back to the pool",
+                     s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
+                     &s - e.shards.data());
         s.phase = ShardPhase::kPending;
       }
     }
@@ -165,7 +192,7 @@ rpc::StatusResponse CoordinatorState::Status() const {
   resp.set_open_epochs(epochs_allowed_);
   resp.set_done(stopped_ || CurrentEpoch() >= epochs_.size());
   resp.set_workers(static_cast<uint32_t>(worker_seen_.size()));
-  resp.set_servers(static_cast<uint32_t>(server_addresses_.size()));
+  resp.set_servers(registered_servers_);
   for (uint32_t i = 0; i < epochs_.size(); ++i) {
     const EpochState& e = epochs_[i];
     if (e.start == absl::InfinitePast()) break;

@@ -64,7 +64,9 @@ class CoordinatorState {
   const LeaseOptions lease_;
 
   mutable absl::Mutex mu_;
+  // One slot per expected server, by shard index; "" while free.
   std::vector<std::string> server_addresses_ ABSL_GUARDED_BY(mu_);
+  uint32_t registered_servers_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<absl::Time> worker_seen_ ABSL_GUARDED_BY(mu_);
   std::vector<EpochState> epochs_ ABSL_GUARDED_BY(mu_);
   uint32_t epochs_allowed_ ABSL_GUARDED_BY(mu_);

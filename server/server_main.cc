@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/health.h"
 #include "common/logging.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
@@ -27,7 +28,12 @@ int RunServer(const ServerOptions& options) {
       options.advertise_host.empty() ? options.host : options.advertise_host, ":", port);
 
   CoordinatorClient coordinator(options.coordinator, options.coordinator_timeout);
-  auto reg = coordinator.Register(rpc::ROLE_SERVER, address);
+  coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
+  auto reg = coordinator.Register(rpc::ROLE_SERVER, address, options.shard_index);
+  if (absl::IsCancelled(reg.status())) {
+    spdlog::info("stopped before registering with the coordinator");
+    return 0;
+  }
   if (!reg.ok()) {
     spdlog::error("register with the coordinator: {}", reg.status().message());
     return 1;
@@ -39,6 +45,7 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   service.SetShard(std::move(*shard));
+  SetServing(server->get(), true);
   spdlog::info("serving shard {} of {} on {} (model {}, optimizer {})", reg->id(),
                reg->expected_servers(), address, reg->config().model(),
                reg->config().optimizer());
@@ -62,6 +69,7 @@ int RunServer(const ServerOptions& options) {
   });
   shutdown.WaitFor(absl::InfiniteDuration());
   if (shutdown.signal_number() != 0) spdlog::info("signal {}: shutting down", shutdown.signal_number());
+  SetServing(server->get(), false);
   (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   (*server)->Wait();
   heartbeat.join();

@@ -14,6 +14,7 @@ struct ServerOptions {
   std::string advertise_host;         // address workers dial; default = host
   int port = 0;                       // 0: the OS chooses
   int ready_fd = -1;                  // where to report the bound port
+  int shard_index = -1;               // the shard to hold (-1: whichever is free)
   absl::Duration coordinator_timeout = absl::Seconds(30);
 };
 

@@ -8,6 +8,7 @@
 #include "common/data_reader.h"
 #include "common/training_data.h"
 #include "common/hash.h"
+#include "common/health.h"
 #include "common/logging.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
@@ -34,14 +35,36 @@ int Fail(const absl::Status& s, const char* what) {
 
 int RunWorker(const WorkerOptions& options) {
   ShutdownSignal shutdown;
+  int port = 0;
+  auto health_server = StartGrpcServer(options.host, options.port, {}, &port);
+  if (!health_server.ok()) return Fail(health_server.status(), "health endpoint");
+  ReportPort(options.ready_fd, port);
+  // Not SERVING until joined; stops serving on any way out.
+  struct StopHealthServer {
+    grpc::Server* server;
+    ~StopHealthServer() {
+      SetServing(server, false);
+      server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+      server->Wait();
+    }
+  } stop_health_server{health_server->get()};
   CoordinatorClient coordinator(options.coordinator, options.retry_budget);
+  coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
   auto reg = coordinator.Register(rpc::ROLE_WORKER, "");
+  if (absl::IsCancelled(reg.status())) {
+    spdlog::info("stopped before joining");
+    return 0;
+  }
   if (!reg.ok()) return Fail(reg.status(), "register with the coordinator");
   const uint32_t id = reg->id();
   const rpc::RunConfig& config = reg->config();
   SetLogRole(absl::StrCat("worker ", id));
 
   auto map = coordinator.WaitForShardMap(options.shard_map_timeout);
+  if (absl::IsCancelled(map.status())) {
+    spdlog::info("stopped before joining");
+    return 0;
+  }
   if (!map.ok()) return Fail(map.status(), "shard map");
   const std::vector<TableConfig> tables = TablesFromConfig(config);
   auto ps = GrpcPsClient::Create(*map, tables, options.retry_budget);
@@ -68,8 +91,9 @@ int RunWorker(const WorkerOptions& options) {
   if (!model.ok()) return Fail(model.status(), "model");
   (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });
   Trainer trainer(config, model->get(), ps->get(), sampler.get());
-  spdlog::info("joined: {} interactions in {} data shards, {} servers", data->size(), num_shards,
-               map->server_addresses_size());
+  spdlog::info("joined: {} interactions in {} data shards, {} servers; health on port {}",
+               data->size(), num_shards, map->server_addresses_size(), port);
+  SetServing(health_server->get(), true);
 
   std::thread heartbeat([&] {
     while (!shutdown.WaitFor(absl::Seconds(1))) {
@@ -80,6 +104,7 @@ int RunWorker(const WorkerOptions& options) {
   int code = 0;
   while (!shutdown.requested()) {
     auto lease = coordinator.AcquireLease(id);
+    if (absl::IsCancelled(lease.status())) break;
     if (!lease.ok()) {
       code = Fail(lease.status(), "lease");
       break;
@@ -108,7 +133,9 @@ int RunWorker(const WorkerOptions& options) {
     done.set_examples(result->examples);
     done.set_loss_sum(result->loss_sum);
     done.set_compute_seconds(absl::ToDoubleSeconds(absl::Now() - start));
-    if (auto s = coordinator.CompleteLease(done); !s.ok()) {
+    if (auto s = coordinator.CompleteLease(done); absl::IsCancelled(s)) {
+      break;
+    } else if (!s.ok()) {
       code = Fail(s, "report shard");
       break;
     }

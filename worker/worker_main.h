@@ -10,6 +10,11 @@ namespace psrec {
 
 struct WorkerOptions {
   std::string coordinator;  // host:port
+  // The worker's own gRPC server carries only the health service, so that
+  // orchestrators can probe a worker like any other role.
+  std::string host = "127.0.0.1";
+  int port = 0;       // 0: the OS chooses
+  int ready_fd = -1;  // where to report the bound port
   // How long an unreachable server or coordinator is retried before the
   // worker fails with an error naming its address.
   absl::Duration retry_budget = absl::Seconds(30);

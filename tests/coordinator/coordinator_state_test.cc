@@ -90,6 +90,37 @@ TEST(CoordinatorStateTest, ServersRegisterInOrder) {
   EXPECT_EQ(state.Status().servers(), 3u);
 }
 
+// StatefulSet pods start in any order (podManagementPolicy: Parallel) and
+// ask for their ordinal as shard index.
+TEST(CoordinatorStateTest, ServersMayAskForTheirShardIndex) {
+  CoordinatorState state(Config(), 3, Leases(1, 1));
+  auto ask = [](const char* address, uint32_t index) {
+    rpc::RegisterRequest r = Server(address);
+    r.set_shard_index(index);
+    return r;
+  };
+  auto two = state.Register(ask("s2:1", 2));
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(two->id(), 2u);
+  EXPECT_FALSE(state.GetShardMap().ready());
+  EXPECT_EQ(state.Register(ask("x:1", 2)).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(state.Register(ask("x:1", 3)).status().code(), absl::StatusCode::kInvalidArgument);
+  // A restarted pod (same address) gets its shard back, and only that one.
+  EXPECT_EQ(state.Register(ask("s2:1", 2))->id(), 2u);
+  EXPECT_EQ(state.Register(ask("s2:1", 0)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A server that asks for nothing takes the first free shard.
+  EXPECT_EQ(state.Register(Server("any:1"))->id(), 0u);
+  EXPECT_EQ(state.Register(ask("s1:1", 1))->id(), 1u);
+  const rpc::ShardMapResponse map = state.GetShardMap();
+  ASSERT_TRUE(map.ready());
+  ASSERT_EQ(map.map().server_addresses_size(), 3);
+  EXPECT_EQ(map.map().server_addresses(0), "any:1");
+  EXPECT_EQ(map.map().server_addresses(1), "s1:1");
+  EXPECT_EQ(map.map().server_addresses(2), "s2:1");
+  EXPECT_EQ(state.Status().servers(), 3u);
+}
+
 TEST(CoordinatorStateTest, ServerNeedsAnAddressAndRequestsNeedARole) {
   CoordinatorState state(Config(), 1, Leases(1, 1));
   EXPECT_EQ(state.Register(Server("")).status().code(), absl::StatusCode::kInvalidArgument);

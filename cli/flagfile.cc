@@ -1,0 +1,74 @@
+#include "cli/flagfile.h"
+
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace psrec {
+namespace {
+
+// Deep enough for any sane nesting, shallow enough to stop a file that names itself.
+constexpr int kMaxFlagfileDepth = 8;
+
+bool IsFlagfileFlag(const std::string& arg) { return arg == "--flagfile" || arg == "-flagfile"; }
+
+absl::Status ExpandInto(const std::vector<std::string>& args, int depth,
+                        std::vector<std::string>* out);
+
+absl::Status ExpandFile(const std::string& path, int depth, std::vector<std::string>* out) {
+  if (depth > kMaxFlagfileDepth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": --flagfile nested more than ", kMaxFlagfileDepth, " deep (does it name itself?)"));
+  }
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read (--flagfile)"));
+  std::vector<std::string> flags;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text[0] == '#') continue;
+    if (!absl::StartsWith(text, "-")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", number, ": '", text, "' is not a flag (one --name=value per line)"));
+    }
+    flags.emplace_back(text);
+  }
+  return ExpandInto(flags, depth, out);
+}
+
+absl::Status ExpandList(absl::string_view list, int depth, std::vector<std::string>* out) {
+  if (list.empty()) return absl::InvalidArgumentError("--flagfile needs a file name");
+  for (absl::string_view path : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    if (auto s = ExpandFile(std::string(path), depth + 1, out); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExpandInto(const std::vector<std::string>& args, int depth,
+                        std::vector<std::string>* out) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (absl::StartsWith(a, "--flagfile=") || absl::StartsWith(a, "-flagfile=")) {
+      if (auto s = ExpandList(a.substr(a.find('=') + 1), depth, out); !s.ok()) return s;
+    } else if (IsFlagfileFlag(a)) {
+      if (i + 1 == args.size()) return absl::InvalidArgumentError("--flagfile needs a file name");
+      if (auto s = ExpandList(args[++i], depth, out); !s.ok()) return s;
+    } else {
+      out->push_back(a);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ExpandFlagfiles(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  if (auto s = ExpandInto(args, 0, &out); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace psrec
