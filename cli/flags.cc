@@ -99,6 +99,9 @@ ABSL_FLAG(int, port, 0,
 ABSL_FLAG(int, shard_index, -1,
           "server: the shard to hold, 0..--servers-1, e.g. a StatefulSet pod's ordinal (-1: the "
           "coordinator gives the next free one).");
+ABSL_FLAG(int, worker_index, -1,
+          "worker: the id to register under, e.g. an Indexed Job's JOB_COMPLETION_INDEX; a "
+          "replacement with the id of a dead worker takes its leases over (-1: a new id).");
 ABSL_FLAG(int, ready_fd, -1, "Internal: file descriptor to report the bound port on.");
 ABSL_FLAG(double, linger_seconds, 3,
           "Standalone coordinator: how long it stays up after the run (telling servers and "
@@ -327,6 +330,10 @@ absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags() {
   o.host = absl::GetFlag(FLAGS_host);
   o.port = absl::GetFlag(FLAGS_port);
   o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
+  o.worker_index = absl::GetFlag(FLAGS_worker_index);
+  if (o.worker_index < -1) {
+    return absl::InvalidArgumentError("--worker_index must be 0 or more (or -1)");
+  }
   return o;
 }
 

@@ -28,12 +28,13 @@ CoordinatorClient::CoordinatorClient(std::string address, absl::Duration retry_b
 
 absl::StatusOr<rpc::RegisterResponse> CoordinatorClient::Register(rpc::Role role,
                                                                   const std::string& address,
-                                                                  int shard_index) {
+                                                                  int index) {
   rpc::RegisterRequest req;
   req.set_protocol_version(kProtocolVersion);
   req.set_role(role);
   req.set_address(address);
-  if (shard_index >= 0) req.set_shard_index(static_cast<uint32_t>(shard_index));
+  if (index >= 0 && role == rpc::ROLE_SERVER) req.set_shard_index(static_cast<uint32_t>(index));
+  if (index >= 0 && role == rpc::ROLE_WORKER) req.set_worker_index(static_cast<uint32_t>(index));
   rpc::RegisterResponse resp;
   if (auto s = PSREC_COORD_CALL(Register, req, resp); !s.ok()) return s;
   return resp;

@@ -19,9 +19,10 @@ class CoordinatorClient {
   // `retry_budget`: how long calls keep retrying an unreachable coordinator.
   CoordinatorClient(std::string address, absl::Duration retry_budget = absl::Seconds(30));
 
-  // `shard_index` >= 0: a server asking for that shard (else the next free one).
+  // `index` >= 0: a server asking for that shard, or a worker asking for
+  // that id (else the next free one).
   absl::StatusOr<rpc::RegisterResponse> Register(rpc::Role role, const std::string& address,
-                                                 int shard_index = -1);
+                                                 int index = -1);
   // Polls until every expected server registered, or `timeout`.
   absl::StatusOr<rpc::ShardMap> WaitForShardMap(absl::Duration timeout);
   absl::StatusOr<rpc::HeartbeatResponse> Heartbeat(rpc::Role role, uint32_t id);

@@ -75,10 +75,23 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       }
       return resp;
     }
-    case rpc::ROLE_WORKER:
-      resp.set_id(static_cast<uint32_t>(worker_seen_.size()));
-      worker_seen_.push_back(absl::Now());
+    case rpc::ROLE_WORKER: {
+      const uint32_t id =
+          req.has_worker_index() ? req.worker_index() : static_cast<uint32_t>(worker_seen_.size());
+      if (id >= kMaxWorkers) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("--worker_index=%d: must be below %d", id, kMaxWorkers));
+      }
+      if (id < worker_seen_.size()) {
+        ReleaseLeasesOf(id);
+      } else {
+        // Ids never handed out read as long silent.
+        worker_seen_.resize(id + 1, absl::InfinitePast());
+      }
+      worker_seen_[id] = absl::Now();
+      resp.set_id(id);
       return resp;
+    }
     case rpc::ROLE_DRIVER:
       return resp;
     default:
@@ -118,6 +131,19 @@ void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
         spdlog::warn("worker {} silent for over {}: epoch {} shard {} goes back to the pool",
                      s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
                      &s - e.shards.data());
+        s.phase = ShardPhase::kPending;
+      }
+    }
+  }
+}
+
+void CoordinatorState::ReleaseLeasesOf(uint32_t worker) {
+  for (EpochState& e : epochs_) {
+    for (ShardSlot& s : e.shards) {
+      if (s.phase == ShardPhase::kLeased && s.worker == worker) {
+        spdlog::warn("worker {} registered again (a replacement): epoch {} shard {} goes back to "
+                     "the pool",
+                     worker, &e - epochs_.data(), &s - e.shards.data());
         s.phase = ShardPhase::kPending;
       }
     }

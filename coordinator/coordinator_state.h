@@ -57,6 +57,9 @@ class CoordinatorState {
   };
 
   void ExpireSilentWorkers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker that registers again under its id replaces a dead one.
+  void ReleaseLeasesOf(uint32_t worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static constexpr uint32_t kMaxWorkers = 1 << 16;
   uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const rpc::RunConfig config_;

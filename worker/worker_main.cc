@@ -50,7 +50,7 @@ int RunWorker(const WorkerOptions& options) {
   } stop_health_server{health_server->get()};
   CoordinatorClient coordinator(options.coordinator, options.retry_budget);
   coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
-  auto reg = coordinator.Register(rpc::ROLE_WORKER, "");
+  auto reg = coordinator.Register(rpc::ROLE_WORKER, "", options.worker_index);
   if (absl::IsCancelled(reg.status())) {
     spdlog::info("stopped before joining");
     return 0;

@@ -15,6 +15,9 @@ struct WorkerOptions {
   std::string host = "127.0.0.1";
   int port = 0;       // 0: the OS chooses
   int ready_fd = -1;  // where to report the bound port
+  // The id to register under (an Indexed Job's completion index), taking
+  // over the leases of a dead worker with that id; -1: a new id.
+  int worker_index = -1;
   // How long an unreachable server or coordinator is retried before the
   // worker fails with an error naming its address.
   absl::Duration retry_budget = absl::Seconds(30);

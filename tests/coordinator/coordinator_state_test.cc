@@ -325,6 +325,37 @@ TEST(CoordinatorStateTest, SilentWorkerLosesItsLease) {
   EXPECT_EQ(status.history(0).examples(), 7u);
 }
 
+// An Indexed Job's replacement pod registers under the dead pod's index: it
+// gets that id and the dead pod's lease goes back to the pool at once (no
+// wait for the lease timeout), while other workers' leases stay.
+TEST(CoordinatorStateTest, WorkerRegisteringUnderItsIndexTakesOverFromADeadOne) {
+  CoordinatorState state(Config(), 1, Leases(1, 2));
+  rpc::RegisterRequest w3 = Worker();
+  w3.set_worker_index(3);
+  auto first = state.Register(w3);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->id(), 3u);
+  const uint32_t other = RegisterWorker(state);
+  EXPECT_EQ(other, 4u);  // new ids come after the highest one known
+  rpc::LeaseResponse dead = state.AcquireLease(3);
+  ASSERT_EQ(dead.kind(), rpc::LeaseResponse::LEASE);
+  rpc::LeaseResponse kept = state.AcquireLease(other);
+  ASSERT_EQ(kept.kind(), rpc::LeaseResponse::LEASE);
+
+  auto replacement = state.Register(w3);
+  ASSERT_TRUE(replacement.ok());
+  EXPECT_EQ(replacement->id(), 3u);
+  rpc::LeaseResponse again = state.AcquireLease(3);
+  ASSERT_EQ(again.kind(), rpc::LeaseResponse::LEASE);
+  EXPECT_EQ(again.shard(), dead.shard());
+  // The other worker's lease was not touched: nothing is left to lease.
+  EXPECT_EQ(state.AcquireLease(other).kind(), rpc::LeaseResponse::WAIT);
+
+  rpc::RegisterRequest huge = Worker();
+  huge.set_worker_index(1u << 20);
+  EXPECT_EQ(state.Register(huge).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(CoordinatorStateTest, HeartbeatsKeepALease) {
   LeaseOptions o = Leases(1, 1);
   o.lease_timeout = absl::Milliseconds(250);
