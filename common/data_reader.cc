@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "common/part_files.h"
 
 namespace psrec {
 namespace {
@@ -672,6 +673,41 @@ absl::StatusOr<std::vector<RankingCase>> ParseNegatives(
   return out;
 }
 
+namespace {
+
+bool IsBlank(absl::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+// Each part is parsed on its own, as Spark writes a header into every part
+// (with header=true); empty and header-only parts are skipped.
+absl::StatusOr<std::vector<Interaction>> ReadInteractionParts(const std::string& dir,
+                                                              const ReaderOptions& options) {
+  absl::StatusOr<std::vector<std::string>> parts = ListPartFiles(dir);
+  if (!parts.ok()) return parts.status();
+  std::vector<Interaction> all;
+  for (const std::string& part : *parts) {
+    absl::StatusOr<std::string> text = ReadFileMaybeGz(part);
+    if (!text.ok()) return text.status();
+    if (IsBlank(*text)) continue;
+    absl::StatusOr<std::vector<Interaction>> rows = ParseInteractions(*text, part, options);
+    if (!rows.ok()) {
+      // A header and nothing else parses to "no interactions": skip the part.
+      if (rows.status().message() == part + ": no interactions") continue;
+      return rows.status();
+    }
+    all.insert(all.end(), rows->begin(), rows->end());
+  }
+  if (all.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, ": no interactions in its ", parts->size(), " part files"));
+  }
+  return all;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ReadFileMaybeGz(const std::string& path) {
   absl::StatusOr<std::string> raw = ReadPlain(path);
   if (!raw.ok()) return raw.status();
@@ -685,6 +721,7 @@ absl::StatusOr<std::vector<Interaction>> ReadInteractions(
   // Bad options are reported before touching the file: they are the caller's
   // mistake whatever the file holds.
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  if (IsDirectory(path)) return ReadInteractionParts(path, options);
   absl::StatusOr<std::string> text = ReadFileMaybeGz(path);
   if (!text.ok()) return text.status();
   return ParseInteractions(*text, path, options);
