@@ -15,6 +15,7 @@ struct WorkerOptions {
   std::string host = "127.0.0.1";
   int port = 0;       // 0: the OS chooses
   int ready_fd = -1;  // where to report the bound port
+  int metrics_port = -1;  // Prometheus endpoint; 0: the OS chooses, -1: none
   // How long an unreachable server or coordinator is retried before the
   // worker fails with an error naming its address.
   absl::Duration retry_budget = absl::Seconds(30);
