@@ -434,6 +434,7 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.model_out = absl::GetFlag(FLAGS_model_out);
   o.run_dir = absl::GetFlag(FLAGS_run_dir);
   o.report_dir = absl::GetFlag(FLAGS_report);
+  o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   o.startup_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   const std::string progress = absl::GetFlag(FLAGS_progress);

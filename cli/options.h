@@ -25,6 +25,7 @@ struct TrainOptions {
   std::string log_level;
   absl::Duration startup_timeout;
   std::string report_dir;  // report.html goes here; empty: no report
+  int metrics_port = 0;     // the coordinator's; servers and workers get 0 (or -1: none)
   ProgressStyle progress = ProgressStyle::kPlainLines;
   absl::Duration progress_interval = absl::Seconds(10);
 };

@@ -125,7 +125,8 @@ std::string Wrap(const std::string& text, size_t indent, size_t width) {
 std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   const FlagGroup cluster_train = {
       "cluster and outputs",
-      {"servers", "workers", "timeout_seconds", "metrics_json", "model_out", "run_dir", "report",
+      {"servers", "workers", "timeout_seconds", "metrics_port", "metrics_json", "model_out",
+       "run_dir", "report",
        "progress", "progress_seconds"}};
   if (role == "train") {
     FlagGroup data = kTrainData;

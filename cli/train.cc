@@ -271,20 +271,25 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   if (!coord_port.ok()) return Fail(coord_port.status());
   const std::string coord_addr = absl::StrCat("127.0.0.1:", *coord_port);
   const std::string level = "--log_level=" + o.log_level;
+  // The coordinator has the user's --metrics_port; several processes cannot
+  // share one port, so servers and workers get OS-chosen ones (or none).
+  const std::string metrics_port = o.metrics_port < 0 ? "--metrics_port=-1" : "--metrics_port=0";
   const std::string timeout =
       absl::StrCat("--timeout_seconds=", absl::ToInt64Seconds(o.startup_timeout));
   std::vector<int> server_ports;
   for (uint32_t s = 0; s < o.servers; ++s) {
     auto port = cluster.Start(absl::StrCat("server ", s),
                               {"server", "--coordinator=" + coord_addr, "--host=127.0.0.1",
-                               "--port=0", level, timeout},
+                               "--port=0", level, timeout, metrics_port},
                               true, o.startup_timeout);
     if (!port.ok()) return Fail(port.status());
     server_ports.push_back(*port);
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
     auto started = cluster.Start(absl::StrCat("worker ", w),
-                                 {"worker", "--coordinator=" + coord_addr, level, timeout}, false,
+                                 {"worker", "--coordinator=" + coord_addr, level, timeout,
+                                  metrics_port},
+                                 false,
                                  o.startup_timeout);
     if (!started.ok()) return Fail(started.status());
   }
