@@ -6,12 +6,14 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -680,23 +682,43 @@ bool IsBlank(absl::string_view text) {
                      [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
 
+// One part: its interactions, none for an empty or header-only part.
+absl::StatusOr<std::vector<Interaction>> ReadOnePart(const std::string& part,
+                                                     const ReaderOptions& options) {
+  absl::StatusOr<std::string> text = ReadFileMaybeGz(part);
+  if (!text.ok()) return text.status();
+  if (IsBlank(*text)) return std::vector<Interaction>();
+  absl::StatusOr<std::vector<Interaction>> rows = ParseInteractions(*text, part, options);
+  // A header and nothing else parses to "no interactions": an empty part.
+  if (!rows.ok() && rows.status().message() == part + ": no interactions") {
+    return std::vector<Interaction>();
+  }
+  return rows;
+}
+
 // Each part is parsed on its own, as Spark writes a header into every part
-// (with header=true); empty and header-only parts are skipped.
+// (with header=true). Parts are read and parsed in parallel (gunzip and
+// parsing dominate), then concatenated in name order.
 absl::StatusOr<std::vector<Interaction>> ReadInteractionParts(const std::string& dir,
                                                               const ReaderOptions& options) {
   absl::StatusOr<std::vector<std::string>> parts = ListPartFiles(dir);
   if (!parts.ok()) return parts.status();
-  std::vector<Interaction> all;
-  for (const std::string& part : *parts) {
-    absl::StatusOr<std::string> text = ReadFileMaybeGz(part);
-    if (!text.ok()) return text.status();
-    if (IsBlank(*text)) continue;
-    absl::StatusOr<std::vector<Interaction>> rows = ParseInteractions(*text, part, options);
-    if (!rows.ok()) {
-      // A header and nothing else parses to "no interactions": skip the part.
-      if (rows.status().message() == part + ": no interactions") continue;
-      return rows.status();
+  std::vector<absl::StatusOr<std::vector<Interaction>>> results(parts->size());
+  std::atomic<size_t> next{0};
+  auto read_parts = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < parts->size();) {
+      results[i] = ReadOnePart((*parts)[i], options);
     }
+  };
+  const size_t threads = std::min<size_t>(
+      parts->size(), std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(read_parts);
+  read_parts();
+  for (std::thread& t : pool) t.join();
+  std::vector<Interaction> all;
+  for (auto& rows : results) {
+    if (!rows.ok()) return rows.status();  // the first failing part by name
     all.insert(all.end(), rows->begin(), rows->end());
   }
   if (all.empty()) {

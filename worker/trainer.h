@@ -43,6 +43,13 @@ class Trainer {
   uint64_t shard_examples_done() const { return shard_examples_done_.load(); }
   uint64_t shard_examples() const { return shard_examples_.load(); }
   double shard_loss_sum() const { return shard_loss_sum_.load(); }
+  // Zeroes the progress before the next shard starts, so that nothing reads
+  // the previous shard's counts as the next one's.
+  void ResetProgress() {
+    shard_examples_done_.store(0);
+    shard_examples_.store(0);
+    shard_loss_sum_.store(0);
+  }
 
  private:
   const rpc::RunConfig& config_;

@@ -145,6 +145,7 @@ int RunWorker(const WorkerOptions& options) {
     }
     const absl::Time start = absl::Now();
     leased_shard.store(-1);
+    trainer.ResetProgress();
     leased_epoch.store(lease->epoch());
     leased_shard.store(lease->shard());
     auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard(),
