@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -41,10 +42,20 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
-  const std::string ip = host == "localhost" ? "127.0.0.1" : host;
+  // "::" means every interface, as it does for gRPC's listening address.
+  const std::string ip = host == "::" || host == "[::]" ? "0.0.0.0" : host;
   if (::inet_pton(AF_INET, ip.c_str(), &address.sin_addr) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--host=", host, ": the metrics endpoint needs an IPv4 address (e.g. 0.0.0.0)"));
+    // A host name: its first IPv4 address.
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(ip.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--host=", host, ": no IPv4 address to serve metrics on (--metrics_port=-1 turns them off)"));
+    }
+    address.sin_addr = reinterpret_cast<const sockaddr_in*>(found->ai_addr)->sin_addr;
+    ::freeaddrinfo(found);
   }
   MHD_Daemon* daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, static_cast<uint16_t>(port), nullptr,
