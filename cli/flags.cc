@@ -1,5 +1,7 @@
 #include "cli/flags.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/flags/flag.h"
@@ -96,6 +98,9 @@ ABSL_FLAG(std::string, advertise_host, "", "Address others dial to reach this se
 ABSL_FLAG(int, port, 0,
           "Port to listen on: the coordinator's and servers' gRPC services, a worker's health "
           "endpoint (0: the OS chooses; the port is logged).");
+ABSL_FLAG(int, metrics_port, 0,
+          "Port of the Prometheus metrics endpoint (GET /metrics on --host; coordinator, server, "
+          "worker): 0: the OS chooses (logged, and shown by psrec status), -1: none.");
 ABSL_FLAG(int, shard_index, -1,
           "server: the shard to hold, 0..--servers-1, e.g. a StatefulSet pod's ordinal (-1: the "
           "coordinator gives the next free one).");
@@ -117,9 +122,13 @@ ABSL_FLAG(uint32_t, timeout_seconds, 60,
 ABSL_FLAG(std::string, target, "", "health: HOST:PORT of the psrec process to probe.");
 ABSL_FLAG(std::string, health_service, "",
           "health: the service to ask about (empty: the whole process, as Kubernetes does).");
-ABSL_FLAG(double, probe_timeout_seconds, 2, "health: deadline of one health check.");
+ABSL_FLAG(double, probe_timeout_seconds, 2,
+          "health, status: deadline of one health check (status: of every call).");
 ABSL_FLAG(double, wait_seconds, 0,
           "health: keep probing until SERVING for up to this long (0: probe once).");
+
+// ---- psrec status -------------------------------------------------------------
+ABSL_FLAG(bool, json, false, "status: print one JSON object instead of text.");
 
 // ---- outputs ---------------------------------------------------------------
 ABSL_FLAG(std::string, metrics_json, "", "Write the run's metrics as one JSON object here.");
@@ -129,6 +138,14 @@ ABSL_FLAG(std::string, model_out, "",
 ABSL_FLAG(std::string, model_dir, "", "A model directory written by --model_out (eval, recommend, export).");
 ABSL_FLAG(std::string, run_dir, "", "Scratch directory (synthetic data). Default: a temp dir.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
+ABSL_FLAG(std::string, report, "",
+          "train: write DIR/report.html, a self-contained page with SVG charts of the run (loss, "
+          "metrics and throughput per epoch, rows per server), its configuration and results.");
+ABSL_FLAG(std::string, progress, "auto",
+          "train: progress within an epoch. auto: one line redrawn on a terminal, plain lines "
+          "otherwise; line; plain; off.");
+ABSL_FLAG(double, progress_seconds, 0,
+          "train: seconds between progress updates (0: 0.5 on a terminal, 10 otherwise).");
 
 // ---- psrec gen ---------------------------------------------------------------
 ABSL_FLAG(std::string, out, "",
@@ -314,6 +331,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.port = absl::GetFlag(FLAGS_port);
   o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
   o.shard_index = absl::GetFlag(FLAGS_shard_index);
+  o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   if (o.shard_index < -1) return absl::InvalidArgumentError("--shard_index must be 0 or more (or -1)");
   o.coordinator_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   return o;
@@ -327,6 +345,7 @@ absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags() {
   }
   o.retry_budget = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
   o.shard_map_timeout = o.retry_budget;
+  o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   o.host = absl::GetFlag(FLAGS_host);
   o.port = absl::GetFlag(FLAGS_port);
   o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
@@ -353,6 +372,21 @@ absl::StatusOr<HealthOptions> HealthOptionsFromFlags() {
   return o;
 }
 
+absl::StatusOr<StatusOptions> StatusOptionsFromFlags() {
+  StatusOptions o;
+  o.coordinator = absl::GetFlag(FLAGS_coordinator);
+  if (o.coordinator.empty()) {
+    return absl::InvalidArgumentError("psrec status needs --coordinator=HOST:PORT");
+  }
+  o.json = absl::GetFlag(FLAGS_json);
+  const double timeout = absl::GetFlag(FLAGS_probe_timeout_seconds);
+  if (!(timeout > 0)) {
+    return absl::InvalidArgumentError("--probe_timeout_seconds must be positive");
+  }
+  o.timeout = absl::Seconds(timeout);
+  return o;
+}
+
 absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   CoordinatorOptions o;
   auto config = RunConfigFromFlags();
@@ -366,6 +400,7 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   o.port = absl::GetFlag(FLAGS_port);
   o.ready_fd = absl::GetFlag(FLAGS_ready_fd);
   o.expected_servers = absl::GetFlag(FLAGS_servers);
+  o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   if (o.expected_servers == 0) return absl::InvalidArgumentError("--servers must be at least 1");
   o.lease.epochs = o.config.epochs();
   o.lease.data_shards = o.config.data_shards();
@@ -405,8 +440,24 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.metrics_json = absl::GetFlag(FLAGS_metrics_json);
   o.model_out = absl::GetFlag(FLAGS_model_out);
   o.run_dir = absl::GetFlag(FLAGS_run_dir);
+  o.report_dir = absl::GetFlag(FLAGS_report);
+  o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   o.startup_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  const std::string progress = absl::GetFlag(FLAGS_progress);
+  if (progress != "auto" && progress != "line" && progress != "plain" && progress != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--progress=%s: valid: auto, line, plain, off", progress));
+  }
+  o.progress = ChooseProgressStyle(progress, ::isatty(STDOUT_FILENO) == 1);
+  const double progress_seconds = absl::GetFlag(FLAGS_progress_seconds);
+  if (!(progress_seconds >= 0)) {
+    return absl::InvalidArgumentError("--progress_seconds must be 0 or more");
+  }
+  o.progress_interval =
+      progress_seconds > 0 ? absl::Seconds(progress_seconds)
+      : o.progress == ProgressStyle::kRedrawnLine ? absl::Milliseconds(500)
+                                                  : absl::Seconds(10);
   const bool synthetic = o.config.train_path().empty();
   if (synthetic && (!o.test_path.empty() || !o.test_negatives_path.empty())) {
     return absl::InvalidArgumentError("--test/--test_negatives given without --train");

@@ -35,6 +35,8 @@ absl::StatusOr<ExportOptions> ExportOptionsFromFlags();
 
 absl::StatusOr<HealthOptions> HealthOptionsFromFlags();
 
+absl::StatusOr<StatusOptions> StatusOptionsFromFlags();
+
 std::string LogLevelFlag();
 
 // Rewrites "--some-flag[=v]" to "--some_flag[=v]" so that flags may be spelled

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/progress_line.h"
 #include "absl/time/time.h"
 #include "common/data_reader.h"
 #include "proto/psrec.pb.h"
@@ -23,6 +24,10 @@ struct TrainOptions {
   std::string run_dir;  // synthetic data and scratch files
   std::string log_level;
   absl::Duration startup_timeout;
+  std::string report_dir;  // report.html goes here; empty: no report
+  int metrics_port = 0;     // the coordinator's; servers and workers get 0 (or -1: none)
+  ProgressStyle progress = ProgressStyle::kPlainLines;
+  absl::Duration progress_interval = absl::Seconds(10);
 };
 
 struct GenOptions {
@@ -57,6 +62,12 @@ struct HealthOptions {
   std::string service;  // "" = the whole process
   absl::Duration probe_timeout = absl::Seconds(2);  // per check
   absl::Duration wait = absl::ZeroDuration();       // keep asking until SERVING this long
+};
+
+struct StatusOptions {
+  std::string coordinator;  // HOST:PORT
+  bool json = false;
+  absl::Duration timeout = absl::Seconds(2);  // per call
 };
 
 struct ExportOptions {

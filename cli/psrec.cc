@@ -6,11 +6,13 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "cli/cluster_status.h"
 #include "cli/export.h"
 #include "cli/flagfile.h"
 #include "cli/flags.h"
 #include "cli/health_probe.h"
 #include "cli/recommend.h"
+#include "cli/role_flags.h"
 #include "cli/tools.h"
 #include "cli/train.h"
 #include "common/logging.h"
@@ -32,6 +34,7 @@ roles:
   export       a saved model's embeddings as NumPy .npy files (--out=DIR)
   gen          write psrec's synthetic data set (--out=DIR)
   health       probe a running role's gRPC health (--target=HOST:PORT): exit 0 when SERVING
+  status       a running cluster (--coordinator=HOST:PORT): servers, workers, progress
 
 examples:
   psrec train                                   # synthetic data, gmf, 2 servers + 2 workers
@@ -41,8 +44,8 @@ examples:
   psrec export --model_dir=M --out=M-npy
 
 Flags may be written --batch-size or --batch_size. --flagfile=FILE reads flags from FILE, one
---name=value per line ('#' starts a comment line). `psrec ROLE --help` explains recommend and
-export; `psrec ROLE --helpfull` lists every flag.
+--name=value per line ('#' starts a comment line). `psrec ROLE --help` lists the flags ROLE
+reads, with their defaults; `psrec ROLE --helpfull` lists every flag of the binary.
 )";
 
 constexpr char kRecommendUsage[] = R"(psrec recommend: the top-K items of a saved model.
@@ -81,11 +84,44 @@ Writes into OUTDIR, rows sorted by id:
 --format accepts npy (auto means npy).
 )";
 
-// Role-specific --help text, or nullptr for roles that use the overview.
-const char* RoleUsage(const std::string& role) {
+// The first lines of `psrec ROLE --help`, before the role's flags.
+std::string RoleIntro(const std::string& role) {
   if (role == "recommend") return kRecommendUsage;
   if (role == "export") return kExportUsage;
-  return nullptr;
+  if (role == "train") {
+    return "psrec train: start a local cluster (coordinator, servers, workers as processes),\n"
+           "train, evaluate after every epoch, write metrics and the model.\n\n"
+           "usage: psrec train [--train=FILE (--test_negatives=FILE | --test=FILE)] [--flag=value ...]\n";
+  }
+  if (role == "coordinator") {
+    return "psrec coordinator: membership, shard map, data-shard leases and progress of a run.\n\n"
+           "usage: psrec coordinator --train=FILE [--servers=N] [--port=P] [model flags ...]\n";
+  }
+  if (role == "server") {
+    return "psrec server: one parameter-server shard.\n\n"
+           "usage: psrec server --coordinator=HOST:PORT [--port=P]\n";
+  }
+  if (role == "worker") {
+    return "psrec worker: leases data shards and trains on them.\n\n"
+           "usage: psrec worker --coordinator=HOST:PORT\n";
+  }
+  if (role == "eval") {
+    return "psrec eval: evaluate a saved model.\n\n"
+           "usage: psrec eval --model_dir=DIR (--test_negatives=FILE | --test=FILE)\n";
+  }
+  if (role == "gen") {
+    return "psrec gen: write psrec's synthetic data set.\n\nusage: psrec gen --out=DIR\n";
+  }
+  if (role == "health") {
+    return "psrec health: probe a running role's gRPC health; exit 0 when SERVING.\n\n"
+           "usage: psrec health --target=HOST:PORT [--wait_seconds=S]\n";
+  }
+  if (role == "status") {
+    return "psrec status: a running cluster: roles, addresses, health, ring shares, rows and\n"
+           "memory per server, leases and progress per worker, throughput.\n\n"
+           "usage: psrec status --coordinator=HOST:PORT [--json]\n";
+  }
+  return "";
 }
 
 bool IsHelp(const char* a) {
@@ -102,10 +138,11 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string role = argv[1];
-  if (const char* usage = RoleUsage(role); usage != nullptr) {
+  if (const std::string intro = RoleIntro(role); !intro.empty()) {
     for (int i = 2; i < argc; ++i) {
       if (IsHelp(argv[i])) {
-        std::fputs(usage, stdout);
+        std::fputs(intro.c_str(), stdout);
+        std::fputs(psrec::RoleFlagsHelp(role).c_str(), stdout);
         return 0;
       }
     }
@@ -120,6 +157,10 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args = std::move(*expanded);
   psrec::NormalizeFlagSpelling(&args);
+  if (auto s = psrec::CheckFlagArgs(role, args); !s.ok()) {
+    std::fprintf(stderr, "psrec %s: %s\n", role.c_str(), std::string(s.message()).c_str());
+    return 2;
+  }
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   std::vector<char*> positional =
@@ -183,7 +224,12 @@ int main(int argc, char** argv) {
     if (!o.ok()) return usage_error(o.status());
     return psrec::RunHealth(*o);
   }
+  if (role == "status") {
+    auto o = psrec::StatusOptionsFromFlags();
+    if (!o.ok()) return usage_error(o.status());
+    return psrec::RunStatus(*o);
+  }
   std::fprintf(stderr, "psrec: unknown role '%s'; valid: train, coordinator, server, worker, "
-                       "eval, recommend, export, gen, health (psrec --help)\n", role.c_str());
+                       "eval, recommend, export, gen, health, status (psrec --help)\n", role.c_str());
   return 2;
 }

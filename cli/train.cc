@@ -1,5 +1,6 @@
 #include "cli/train.h"
 
+#include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
@@ -15,6 +16,7 @@
 #include "cli/child_process.h"
 #include "cli/model_snapshot.h"
 #include "cli/test_set.h"
+#include "cli/training_report.h"
 #include "common/data_reader.h"
 #include "common/file_util.h"
 #include "common/lr_schedule.h"
@@ -142,6 +144,93 @@ class LocalCluster {
   std::vector<std::unique_ptr<ChildProcess>> children_;
 };
 
+std::vector<std::pair<std::string, double>> NamedMetrics(const std::string& task,
+                                                        const EvalResult& r) {
+  if (task == "ranking") return {{"HR@10", r.hr_at_10}, {"NDCG@10", r.ndcg_at_10}};
+  return {{"RMSE", r.rmse}, {"MAE", r.mae}};
+}
+
+// Rows and bytes of every server, asked at the end of the run.
+std::vector<ReportServer> ServerRows(const rpc::ShardMap& map) {
+  std::vector<ReportServer> out;
+  for (int i = 0; i < map.server_addresses_size(); ++i) {
+    ReportServer r;
+    r.index = static_cast<uint32_t>(i);
+    r.address = map.server_addresses(i);
+    auto stub = rpc::ParameterServer::NewStub(MakeChannel(r.address));
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, absl::Seconds(10));
+    rpc::StatsResponse stats;
+    if (stub->Stats(&ctx, rpc::StatsRequest(), &stats).ok()) {
+      for (const rpc::TableStats& t : stats.tables()) {
+        r.rows += t.rows();
+        r.bytes += t.bytes();
+      }
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+TrainingReport BuildReport(const TrainOptions& o, const rpc::RunConfig& config,
+                           const std::vector<EpochRecord>& epochs, const RunOutcome& outcome,
+                           uint64_t examples, double seconds, std::vector<ReportServer> servers) {
+  TrainingReport r;
+  r.title = absl::StrFormat("%s (%s) on %s, %d servers, %d workers", config.model(),
+                            config.task(), config.train_path(), o.servers, o.workers);
+  r.config = {{"model", config.model()},
+              {"task", config.task()},
+              {"train", config.train_path()},
+              {"test", o.test_path.empty() ? o.test_negatives_path : o.test_path},
+              {"epochs", absl::StrCat(config.epochs())},
+              {"dim", absl::StrCat(config.dim())},
+              {"batch_size", absl::StrCat(config.batch_size())},
+              {"optimizer", config.optimizer()},
+              {"lr", absl::StrCat(config.lr())},
+              {"lr_schedule", DescribeLrSchedule(LrScheduleFromConfig(config))},
+              {"l2", absl::StrCat(config.l2())},
+              {"loss", config.loss()},
+              {"negatives", absl::StrCat(config.negatives())},
+              {"validation", config.validation()},
+              {"data_shards", absl::StrCat(config.data_shards())},
+              {"servers", absl::StrCat(o.servers)},
+              {"workers", absl::StrCat(o.workers)},
+              {"seed", absl::StrCat(config.seed())}};
+  const EpochRecord* reported = outcome.reported;
+  r.final_figures.emplace_back("epochs trained", absl::StrCat(epochs.size()));
+  if (reported != nullptr) {
+    r.final_figures.emplace_back("reported epoch", absl::StrCat(reported->summary.epoch() + 1));
+    r.final_figures.emplace_back("training loss", absl::StrFormat("%.4f", reported->summary.loss()));
+    if (reported->evaluated) {
+      for (const auto& [n, v] : NamedMetrics(config.task(), reported->eval)) {
+        r.final_figures.emplace_back("test " + n, absl::StrFormat("%.4f", v));
+      }
+    }
+    if (reported->validated) {
+      for (const auto& [n, v] : NamedMetrics(config.task(), reported->validation)) {
+        r.final_figures.emplace_back("validation " + n, absl::StrFormat("%.4f", v));
+      }
+    }
+  }
+  r.final_figures.emplace_back("examples", absl::StrCat(examples));
+  r.final_figures.emplace_back("training seconds", absl::StrFormat("%.2f", seconds));
+  r.final_figures.emplace_back("examples/s",
+                               absl::StrFormat("%.0f", seconds > 0 ? examples / seconds : 0.0));
+  if (outcome.stopped_early) r.final_figures.emplace_back("stopped early", "yes");
+  for (const EpochRecord& e : epochs) {
+    ReportEpoch re;
+    re.epoch = e.summary.epoch() + 1;
+    re.loss = e.summary.loss();
+    re.seconds = e.summary.seconds();
+    re.examples = e.summary.examples();
+    if (e.evaluated) re.test = NamedMetrics(config.task(), e.eval);
+    if (e.validated) re.validation = NamedMetrics(config.task(), e.validation);
+    r.epochs.push_back(std::move(re));
+  }
+  r.servers = std::move(servers);
+  return r;
+}
+
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "psrec train: %s\n", std::string(s.message()).c_str());
   return 1;
@@ -182,20 +271,25 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   if (!coord_port.ok()) return Fail(coord_port.status());
   const std::string coord_addr = absl::StrCat("127.0.0.1:", *coord_port);
   const std::string level = "--log_level=" + o.log_level;
+  // The coordinator has the user's --metrics_port; several processes cannot
+  // share one port, so servers and workers get OS-chosen ones (or none).
+  const std::string metrics_port = o.metrics_port < 0 ? "--metrics_port=-1" : "--metrics_port=0";
   const std::string timeout =
       absl::StrCat("--timeout_seconds=", absl::ToInt64Seconds(o.startup_timeout));
   std::vector<int> server_ports;
   for (uint32_t s = 0; s < o.servers; ++s) {
     auto port = cluster.Start(absl::StrCat("server ", s),
                               {"server", "--coordinator=" + coord_addr, "--host=127.0.0.1",
-                               "--port=0", level, timeout},
+                               "--port=0", level, timeout, metrics_port},
                               true, o.startup_timeout);
     if (!port.ok()) return Fail(port.status());
     server_ports.push_back(*port);
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
     auto started = cluster.Start(absl::StrCat("worker ", w),
-                                 {"worker", "--coordinator=" + coord_addr, level, timeout}, false,
+                                 {"worker", "--coordinator=" + coord_addr, level, timeout,
+                                  metrics_port},
+                                 false,
                                  o.startup_timeout);
     if (!started.ok()) return Fail(started.status());
   }
@@ -239,6 +333,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
                 patience.c_str());
   }
   std::fflush(stdout);
+  ProgressReporter progress(stdout, o.progress, o.progress_interval);
   std::vector<EpochRecord> epochs;
   RunOutcome outcome;
   uint64_t examples = 0;
@@ -250,6 +345,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     const size_t next = epochs.size();
     if (next < static_cast<size_t>(status->history_size()) &&
         status->history(static_cast<int>(next)).complete()) {
+      progress.Clear();
       EpochRecord rec;
       rec.summary = status->history(static_cast<int>(next));
       examples += rec.summary.examples();
@@ -298,9 +394,11 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
       continue;
     }
     if (status->done() && epochs.size() >= status->epochs()) break;
+    progress.Update(*status, absl::Now());
     absl::SleepFor(absl::Milliseconds(20));
   }
 
+  progress.Clear();
   // With validation the run's result is its best epoch, chosen without
   // looking at the test set; otherwise the last epoch.
   if (tracker.best_epoch().has_value()) {
@@ -337,6 +435,12 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     auto s = WriteFileAtomically(o.metrics_json,
                                  MetricsJson(o, config, epochs, outcome, examples, seconds));
     if (!s.ok()) return Fail(s);
+  }
+  if (!o.report_dir.empty()) {
+    TrainingReport report =
+        BuildReport(o, config, epochs, outcome, examples, seconds, ServerRows(*map));
+    if (auto s = WriteTrainingReport(o.report_dir, report); !s.ok()) return Fail(s);
+    std::printf("report written to %s/report.html\n", o.report_dir.c_str());
   }
   cluster.StopAll();
   if (own_run_dir) {

@@ -6,12 +6,14 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -23,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "common/part_files.h"
 
 namespace psrec {
 namespace {
@@ -672,6 +675,61 @@ absl::StatusOr<std::vector<RankingCase>> ParseNegatives(
   return out;
 }
 
+namespace {
+
+bool IsBlank(absl::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+// One part: its interactions, none for an empty or header-only part.
+absl::StatusOr<std::vector<Interaction>> ReadOnePart(const std::string& part,
+                                                     const ReaderOptions& options) {
+  absl::StatusOr<std::string> text = ReadFileMaybeGz(part);
+  if (!text.ok()) return text.status();
+  if (IsBlank(*text)) return std::vector<Interaction>();
+  absl::StatusOr<std::vector<Interaction>> rows = ParseInteractions(*text, part, options);
+  // A header and nothing else parses to "no interactions": an empty part.
+  if (!rows.ok() && rows.status().message() == part + ": no interactions") {
+    return std::vector<Interaction>();
+  }
+  return rows;
+}
+
+// Each part is parsed on its own, as Spark writes a header into every part
+// (with header=true). Parts are read and parsed in parallel (gunzip and
+// parsing dominate), then concatenated in name order.
+absl::StatusOr<std::vector<Interaction>> ReadInteractionParts(const std::string& dir,
+                                                              const ReaderOptions& options) {
+  absl::StatusOr<std::vector<std::string>> parts = ListPartFiles(dir);
+  if (!parts.ok()) return parts.status();
+  std::vector<absl::StatusOr<std::vector<Interaction>>> results(parts->size());
+  std::atomic<size_t> next{0};
+  auto read_parts = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < parts->size();) {
+      results[i] = ReadOnePart((*parts)[i], options);
+    }
+  };
+  const size_t threads = std::min<size_t>(
+      parts->size(), std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(read_parts);
+  read_parts();
+  for (std::thread& t : pool) t.join();
+  std::vector<Interaction> all;
+  for (auto& rows : results) {
+    if (!rows.ok()) return rows.status();  // the first failing part by name
+    all.insert(all.end(), rows->begin(), rows->end());
+  }
+  if (all.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, ": no interactions in its ", parts->size(), " part files"));
+  }
+  return all;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ReadFileMaybeGz(const std::string& path) {
   absl::StatusOr<std::string> raw = ReadPlain(path);
   if (!raw.ok()) return raw.status();
@@ -685,6 +743,7 @@ absl::StatusOr<std::vector<Interaction>> ReadInteractions(
   // Bad options are reported before touching the file: they are the caller's
   // mistake whatever the file holds.
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  if (IsDirectory(path)) return ReadInteractionParts(path, options);
   absl::StatusOr<std::string> text = ReadFileMaybeGz(path);
   if (!text.ok()) return text.status();
   return ParseInteractions(*text, path, options);

@@ -35,6 +35,10 @@ struct ReaderOptions {
 
 // Reads a whole interaction file. Blank lines are skipped (they still count
 // for line numbers). Ids must be unsigned 64-bit integers; ratings finite floats.
+// `path` may be a directory of Spark part files (common/part_files.h): every
+// part-* file is read (each gzipped or not, each with or without its header)
+// and their interactions concatenated in part-name order; empty and
+// header-only parts are skipped; errors name the part file.
 absl::StatusOr<std::vector<Interaction>> ReadInteractions(
     const std::string& path, const ReaderOptions& options);
 

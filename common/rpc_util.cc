@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/health.h"
+#include "common/rpc_metrics.h"
 
 namespace psrec {
 
@@ -41,27 +42,7 @@ void SetDeadline(grpc::ClientContext* ctx, absl::Duration timeout) {
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& host, int port, const std::vector<grpc::Service*>& services,
     int* bound_port) {
-  EnableHealthService();
-  grpc::ServerBuilder builder;
-  ConfigureServerBuilder(&builder);
-  const std::string address = absl::StrCat(host, ":", port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), bound_port);
-  for (grpc::Service* s : services) builder.RegisterService(s);
-  if (services.empty()) {
-    // gRPC refuses to start a server with no method of its own, and the
-    // built-in health service does not count; a worker serves only health.
-    // This answers every other method UNIMPLEMENTED. Stateless, shared.
-    static grpc::CallbackGenericService* const unimplemented = new grpc::CallbackGenericService;
-    builder.RegisterCallbackGenericService(unimplemented);
-  }
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || *bound_port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", address, " (address in use, or not an address of this host?)"));
-  }
-  // gRPC's health service starts SERVING; a role is not ready until it says so.
-  SetServing(server.get(), false);
-  return server;
+  return StartGrpcServerWithMetrics(host, port, services, bound_port, nullptr);
 }
 
 void ReportPort(int ready_fd, int port) {

@@ -28,13 +28,14 @@ CoordinatorClient::CoordinatorClient(std::string address, absl::Duration retry_b
 
 absl::StatusOr<rpc::RegisterResponse> CoordinatorClient::Register(rpc::Role role,
                                                                   const std::string& address,
-                                                                  int index) {
+                                                                  int index, int metrics_port) {
   rpc::RegisterRequest req;
   req.set_protocol_version(kProtocolVersion);
   req.set_role(role);
   req.set_address(address);
   if (index >= 0 && role == rpc::ROLE_SERVER) req.set_shard_index(static_cast<uint32_t>(index));
   if (index >= 0 && role == rpc::ROLE_WORKER) req.set_worker_index(static_cast<uint32_t>(index));
+  if (metrics_port > 0) req.set_metrics_port(static_cast<uint32_t>(metrics_port));
   rpc::RegisterResponse resp;
   if (auto s = PSREC_COORD_CALL(Register, req, resp); !s.ok()) return s;
   return resp;
@@ -57,11 +58,12 @@ absl::StatusOr<rpc::ShardMap> CoordinatorClient::WaitForShardMap(absl::Duration 
   }
 }
 
-absl::StatusOr<rpc::HeartbeatResponse> CoordinatorClient::Heartbeat(rpc::Role role,
-                                                                    uint32_t id) {
+absl::StatusOr<rpc::HeartbeatResponse> CoordinatorClient::Heartbeat(
+    rpc::Role role, uint32_t id, const rpc::LeaseProgress& progress) {
   rpc::HeartbeatRequest req;
   req.set_role(role);
   req.set_id(id);
+  if (progress.leased()) *req.mutable_progress() = progress;
   rpc::HeartbeatResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(5));

@@ -20,12 +20,15 @@ class CoordinatorClient {
   CoordinatorClient(std::string address, absl::Duration retry_budget = absl::Seconds(30));
 
   // `index` >= 0: a server asking for that shard, or a worker asking for
-  // that id (else the next free one).
+  // that id (else the next free one). `metrics_port` > 0: where the process
+  // serves its metrics (for status).
   absl::StatusOr<rpc::RegisterResponse> Register(rpc::Role role, const std::string& address,
-                                                 int index = -1);
+                                                 int index = -1, int metrics_port = 0);
   // Polls until every expected server registered, or `timeout`.
   absl::StatusOr<rpc::ShardMap> WaitForShardMap(absl::Duration timeout);
-  absl::StatusOr<rpc::HeartbeatResponse> Heartbeat(rpc::Role role, uint32_t id);
+  // `progress`: a worker's progress through the shard it holds.
+  absl::StatusOr<rpc::HeartbeatResponse> Heartbeat(rpc::Role role, uint32_t id,
+                                                   const rpc::LeaseProgress& progress = {});
   absl::StatusOr<rpc::LeaseResponse> AcquireLease(uint32_t worker_id);
   absl::Status CompleteLease(const rpc::CompleteRequest& req);
   absl::StatusOr<rpc::StatusResponse> GetStatus();

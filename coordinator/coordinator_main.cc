@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/logging.h"
 #include "absl/strings/str_cat.h"
 #include "common/data_reader.h"
 #include "common/health.h"
+#include "common/process_metrics.h"
 #include "common/training_data.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
@@ -49,6 +52,40 @@ absl::Status SaveModel(const rpc::ShardMap& map, const rpc::RunConfig& config,
   return WriteModelManifest(dir, {config, static_cast<uint32_t>(map.server_addresses_size())});
 }
 
+// Lease changes and progress, read from the state at scrape time.
+void AddCoordinatorCollectors(const CoordinatorState* state, PrometheusRegistry* registry) {
+  using Type = PrometheusRegistry::Type;
+  registry->AddCollector(
+      "psrec_coordinator_lease_changes_total",
+      "Data-shard leases granted, expired (taken from a silent worker) and completed.",
+      Type::kCounter, [state](std::vector<Sample>* out) {
+        const LeaseCounters c = state->lease_counters();
+        out->push_back({"change=\"granted\"", static_cast<double>(c.granted)});
+        out->push_back({"change=\"expired\"", static_cast<double>(c.expired)});
+        out->push_back({"change=\"completed\"", static_cast<double>(c.completed)});
+      });
+  registry->AddCollector("psrec_coordinator_examples_total",
+                         "Training examples of completed data shards, all epochs.",
+                         Type::kCounter, [state](std::vector<Sample>* out) {
+                           double examples = 0;
+                           const rpc::StatusResponse status = state->Status();
+                           for (const rpc::EpochSummary& e : status.history()) {
+                             examples += e.examples();
+                           }
+                           out->push_back({"", examples});
+                         });
+  registry->AddCollector("psrec_coordinator_epoch", "The epoch being trained (1-based).",
+                         Type::kGauge, [state](std::vector<Sample>* out) {
+                           const rpc::StatusResponse s = state->Status();
+                           out->push_back(
+                               {"", static_cast<double>(std::min(s.current_epoch() + 1, s.epochs()))});
+                         });
+  registry->AddCollector("psrec_coordinator_workers", "Workers registered.", Type::kGauge,
+                         [state](std::vector<Sample>* out) {
+                           out->push_back({"", static_cast<double>(state->Status().workers())});
+                         });
+}
+
 }  // namespace
 
 int RunCoordinator(const CoordinatorOptions& options) {
@@ -60,8 +97,17 @@ int RunCoordinator(const CoordinatorOptions& options) {
   }
   CoordinatorState state(config, options.expected_servers, options.lease);
   CoordinatorService service(&state);
+  auto metrics =
+      ProcessMetrics::Start(options.host, options.metrics_port, {"psrec.rpc.Coordinator"});
+  if (!metrics.ok()) {
+    spdlog::error("{}", metrics.status().message());
+    return 1;
+  }
+  AddCoordinatorCollectors(&state, (*metrics)->registry());
+  state.set_metrics_port((*metrics)->port());
   int port = 0;
-  auto server = StartGrpcServer(options.host, options.port, {&service}, &port);
+  auto server =
+      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc());
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -72,6 +118,9 @@ int RunCoordinator(const CoordinatorOptions& options) {
   spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards",
                options.host, port, options.expected_servers, options.lease.epochs,
                options.lease.data_shards);
+  if ((*metrics)->port() > 0) {
+    spdlog::info("metrics on http://{}:{}/metrics", options.host, (*metrics)->port());
+  }
 
   int code = 0;
   while (!shutdown.WaitFor(absl::Milliseconds(100))) {

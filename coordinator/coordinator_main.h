@@ -14,6 +14,7 @@ struct CoordinatorOptions {
   std::string host = "127.0.0.1";
   int port = 0;
   int ready_fd = -1;
+  int metrics_port = -1;  // Prometheus endpoint; 0: the OS chooses, -1: none
   uint32_t expected_servers = 2;
   LeaseOptions lease;
   rpc::RunConfig config;  // dataset facts are filled in from the training file

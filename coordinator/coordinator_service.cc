@@ -23,7 +23,7 @@ grpc::Status CoordinatorService::GetShardMap(grpc::ServerContext*, const rpc::Sh
 
 grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*, const rpc::HeartbeatRequest* req,
                                            rpc::HeartbeatResponse* resp) {
-  state_->Heartbeat(req->role(), req->id());
+  state_->Heartbeat(req->role(), req->id(), req->progress());
   resp->set_shutdown(stop_.load());
   return grpc::Status::OK;
 }

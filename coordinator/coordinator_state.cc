@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "common/rpc_util.h"
 #include "common/shard_map.h"
@@ -17,6 +19,7 @@ CoordinatorState::CoordinatorState(rpc::RunConfig config, uint32_t expected_serv
       epochs_allowed_(lease.gated ? 1 : lease.epochs) {
   for (EpochState& e : epochs_) e.shards.resize(lease_.data_shards);
   server_addresses_.resize(expected_servers_);
+  server_metrics_ports_.resize(expected_servers_);
 }
 
 absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::RegisterRequest& req) {
@@ -66,6 +69,7 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       }
       resp.set_id(index);
       server_addresses_[index] = req.address();
+      server_metrics_ports_[index] = req.metrics_port();
       ++registered_servers_;
       if (registered_servers_ == expected_servers_) {
         Ring ring = Ring::Build(expected_servers_);
@@ -87,7 +91,10 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       } else {
         // Ids never handed out read as long silent.
         worker_seen_.resize(id + 1, absl::InfinitePast());
+        worker_records_.resize(id + 1);
       }
+      worker_records_[id].progress = {};  // a replacement starts afresh
+      worker_records_[id].metrics_port = req.metrics_port();
       worker_seen_[id] = absl::Now();
       resp.set_id(id);
       return resp;
@@ -112,9 +119,12 @@ rpc::ShardMapResponse CoordinatorState::GetShardMap() const {
   return resp;
 }
 
-void CoordinatorState::Heartbeat(rpc::Role role, uint32_t id) {
+void CoordinatorState::Heartbeat(rpc::Role role, uint32_t id,
+                                 const rpc::LeaseProgress& progress) {
   absl::MutexLock lock(&mu_);
-  if (role == rpc::ROLE_WORKER && id < worker_seen_.size()) worker_seen_[id] = absl::Now();
+  if (role != rpc::ROLE_WORKER || id >= worker_seen_.size()) return;
+  worker_seen_[id] = absl::Now();
+  worker_records_[id].progress = progress;
 }
 
 uint32_t CoordinatorState::CurrentEpoch() const {
@@ -132,6 +142,7 @@ void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
                      s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
                      &s - e.shards.data());
         s.phase = ShardPhase::kPending;
+        ++lease_counters_.expired;
       }
     }
   }
@@ -170,6 +181,7 @@ rpc::LeaseResponse CoordinatorState::AcquireLease(uint32_t worker_id) {
   for (uint32_t s = 0; s < e.shards.size(); ++s) {
     if (e.shards[s].phase != ShardPhase::kPending) continue;
     e.shards[s] = {ShardPhase::kLeased, worker_id};
+    ++lease_counters_.granted;
     if (e.start == absl::InfinitePast()) e.start = now;
     resp.set_kind(rpc::LeaseResponse::LEASE);
     resp.set_epoch(epoch);
@@ -190,9 +202,19 @@ absl::Status CoordinatorState::CompleteLease(const rpc::CompleteRequest& req) {
   ShardSlot& slot = e.shards[req.shard()];
   if (slot.phase == ShardPhase::kDone) return absl::OkStatus();  // a duplicate report
   slot.phase = ShardPhase::kDone;
+  ++lease_counters_.completed;
   ++e.done_shards;
   e.examples += req.examples();
   e.loss_sum += req.loss_sum();
+  if (req.worker_id() < worker_records_.size()) {
+    WorkerRecord& w = worker_records_[req.worker_id()];
+    ++w.shards_completed;
+    w.examples_completed += req.examples();
+    // The shard is finished: it no longer counts as in progress.
+    if (w.progress.epoch() == req.epoch() && w.progress.shard() == req.shard()) {
+      w.progress.Clear();
+    }
+  }
   if (e.done_shards == lease_.data_shards) {
     e.seconds = absl::ToDoubleSeconds(absl::Now() - e.start);
   }
@@ -210,15 +232,87 @@ bool CoordinatorState::done() const {
   return stopped_ || CurrentEpoch() >= epochs_.size();
 }
 
+void CoordinatorState::FillEpochProgress(uint32_t epoch, rpc::EpochSummary* h) const {
+  const EpochState& e = epochs_[epoch];
+  h->set_done_shards(e.done_shards);
+  h->set_data_shards(lease_.data_shards);
+  uint64_t so_far = e.examples;
+  uint64_t known_total = e.examples;  // of the shards whose size is known
+  uint32_t known_shards = e.done_shards;
+  for (const WorkerRecord& w : worker_records_) {
+    const rpc::LeaseProgress& p = w.progress;
+    if (!p.leased() || p.epoch() != epoch || p.shard() >= e.shards.size() ||
+        e.shards[p.shard()].phase != ShardPhase::kLeased) {
+      continue;
+    }
+    so_far += std::min(p.examples_done(), p.shard_examples());
+    known_total += p.shard_examples();
+    ++known_shards;
+  }
+  h->set_examples_so_far(so_far);
+  // Every epoch has as many examples as the first (negatives are drawn per
+  // positive); before one is complete, extrapolate from the shards seen.
+  if (epoch > 0 && epochs_[0].done_shards == lease_.data_shards) {
+    h->set_expected_examples(epochs_[0].examples);
+  } else if (e.done_shards == lease_.data_shards) {
+    h->set_expected_examples(e.examples);
+  } else if (known_shards > 0) {
+    h->set_expected_examples(known_total * lease_.data_shards / known_shards);
+  }
+}
+
+LeaseCounters CoordinatorState::lease_counters() const {
+  absl::MutexLock lock(&mu_);
+  return lease_counters_;
+}
+
+void CoordinatorState::set_metrics_port(int port) {
+  absl::MutexLock lock(&mu_);
+  metrics_port_ = port;
+}
+
 rpc::StatusResponse CoordinatorState::Status() const {
   absl::MutexLock lock(&mu_);
   rpc::StatusResponse resp;
+  resp.set_metrics_port(static_cast<uint32_t>(std::max(0, metrics_port_)));
   resp.set_current_epoch(CurrentEpoch());
   resp.set_epochs(static_cast<uint32_t>(epochs_.size()));
   resp.set_open_epochs(epochs_allowed_);
   resp.set_done(stopped_ || CurrentEpoch() >= epochs_.size());
   resp.set_workers(static_cast<uint32_t>(worker_seen_.size()));
   resp.set_servers(registered_servers_);
+  resp.set_expected_servers(expected_servers_);
+  resp.set_data_shards(lease_.data_shards);
+  resp.set_model(config_.model());
+  resp.set_train_path(config_.train_path());
+  const absl::Time now = absl::Now();
+  resp.set_uptime_seconds(absl::ToDoubleSeconds(now - started_));
+  if (map_version_ > 0) {
+    rpc::ShardMap* m = resp.mutable_map();
+    m->set_version(map_version_);
+    for (const auto& a : server_addresses_) m->add_server_addresses(a);
+    for (uint64_t p : ring_positions_) m->add_ring_positions(p);
+    for (uint32_t o : ring_owners_) m->add_ring_owners(o);
+  }
+  for (uint32_t i = 0; i < expected_servers_; ++i) {
+    if (server_addresses_[i].empty()) continue;
+    rpc::ServerStatus* s = resp.add_server_status();
+    s->set_index(i);
+    s->set_address(server_addresses_[i]);
+    s->set_metrics_port(server_metrics_ports_[i]);
+  }
+  for (uint32_t i = 0; i < worker_seen_.size(); ++i) {
+    if (worker_seen_[i] == absl::InfinitePast()) continue;  // an id nobody took (--worker_index)
+    const WorkerRecord& r = worker_records_[i];
+    rpc::WorkerStatus* w = resp.add_worker_status();
+    w->set_id(i);
+    w->set_seconds_since_seen(absl::ToDoubleSeconds(now - worker_seen_[i]));
+    w->set_alive(now - worker_seen_[i] <= lease_.lease_timeout);
+    *w->mutable_progress() = r.progress;
+    w->set_shards_completed(r.shards_completed);
+    w->set_examples_completed(r.examples_completed);
+    w->set_metrics_port(r.metrics_port);
+  }
   for (uint32_t i = 0; i < epochs_.size(); ++i) {
     const EpochState& e = epochs_[i];
     if (e.start == absl::InfinitePast()) break;
@@ -227,6 +321,7 @@ rpc::StatusResponse CoordinatorState::Status() const {
     h->set_examples(e.examples);
     h->set_loss(e.examples ? e.loss_sum / e.examples : 0.0);
     h->set_complete(e.done_shards == lease_.data_shards);
+    FillEpochProgress(i, h);
     h->set_seconds(h->complete() ? e.seconds : absl::ToDoubleSeconds(absl::Now() - e.start));
   }
   return resp;

@@ -26,6 +26,13 @@ struct LeaseOptions {
   absl::Duration lease_timeout = absl::Seconds(30);
 };
 
+// How often leases changed hands, for the metrics endpoint.
+struct LeaseCounters {
+  uint64_t granted = 0;
+  uint64_t expired = 0;    // taken back from a silent worker
+  uint64_t completed = 0;  // first completions only, duplicates not counted
+};
+
 class CoordinatorState {
  public:
   CoordinatorState(rpc::RunConfig config, uint32_t expected_servers, LeaseOptions lease);
@@ -34,12 +41,15 @@ class CoordinatorState {
   absl::StatusOr<rpc::RegisterResponse> Register(const rpc::RegisterRequest& req);
   // The shard map once every expected server registered.
   rpc::ShardMapResponse GetShardMap() const;
-  void Heartbeat(rpc::Role role, uint32_t id);
+  void Heartbeat(rpc::Role role, uint32_t id, const rpc::LeaseProgress& progress = {});
   rpc::LeaseResponse AcquireLease(uint32_t worker_id);
   absl::Status CompleteLease(const rpc::CompleteRequest& req);
   void Gate(uint32_t epochs_allowed, bool stop);
   rpc::StatusResponse Status() const;
   bool done() const;
+  LeaseCounters lease_counters() const;
+  // The coordinator's own metrics port, reported by Status().
+  void set_metrics_port(int port);
 
  private:
   enum class ShardPhase { kPending, kLeased, kDone };
@@ -61,6 +71,8 @@ class CoordinatorState {
   void ReleaseLeasesOf(uint32_t worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static constexpr uint32_t kMaxWorkers = 1 << 16;
   uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillEpochProgress(uint32_t epoch, rpc::EpochSummary* h) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const rpc::RunConfig config_;
   const uint32_t expected_servers_;
@@ -71,10 +83,22 @@ class CoordinatorState {
   std::vector<std::string> server_addresses_ ABSL_GUARDED_BY(mu_);
   uint32_t registered_servers_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<absl::Time> worker_seen_ ABSL_GUARDED_BY(mu_);
+  // Per worker: its last reported progress and what it completed.
+  struct WorkerRecord {
+    rpc::LeaseProgress progress;
+    uint32_t shards_completed = 0;
+    uint64_t examples_completed = 0;
+    uint32_t metrics_port = 0;
+  };
+  std::vector<WorkerRecord> worker_records_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> server_metrics_ports_ ABSL_GUARDED_BY(mu_);
+  const absl::Time started_ = absl::Now();
   std::vector<EpochState> epochs_ ABSL_GUARDED_BY(mu_);
   uint32_t epochs_allowed_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t map_version_ ABSL_GUARDED_BY(mu_) = 0;
+  LeaseCounters lease_counters_ ABSL_GUARDED_BY(mu_);
+  int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> ring_positions_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> ring_owners_ ABSL_GUARDED_BY(mu_);
 };

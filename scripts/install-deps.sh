@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libeigen3-dev libabsl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  zlib1g-dev iproute2
+  zlib1g-dev iproute2 libmicrohttpd-dev
   python3-numpy)  # tests check that numpy.load reads what psrec export writes
 missing=()
 for p in "${packages[@]}"; do

@@ -2,23 +2,78 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/health.h"
 #include "common/logging.h"
+#include "common/process_metrics.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
 #include "server/ps_service.h"
 
 namespace psrec {
+namespace {
+
+// Table and process figures, read from the service's own Stats at scrape time.
+void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* registry) {
+  auto stats = [service] {
+    rpc::StatsRequest req;
+    rpc::StatsResponse resp;
+    service->Stats(nullptr, &req, &resp);
+    return resp;
+  };
+  using Type = PrometheusRegistry::Type;
+  registry->AddCollector("psrec_table_rows", "Rows held by this server, per table.", Type::kGauge,
+                         [stats](std::vector<Sample>* out) {
+                           const rpc::StatsResponse s = stats();
+                           for (const rpc::TableStats& t : s.tables()) {
+                             out->push_back({"table=\"" + t.name() + "\"",
+                                             static_cast<double>(t.rows())});
+                           }
+                         });
+  registry->AddCollector("psrec_table_bytes", "Bytes of parameters and optimizer state, per table.",
+                         Type::kGauge, [stats](std::vector<Sample>* out) {
+                           const rpc::StatsResponse s = stats();
+                           for (const rpc::TableStats& t : s.tables()) {
+                             out->push_back({"table=\"" + t.name() + "\"",
+                                             static_cast<double>(t.bytes())});
+                           }
+                         });
+  registry->AddCollector("psrec_server_rejected_requests_total",
+                         "Pulls and pushes refused (bad keys, sizes, non-finite gradients).",
+                         Type::kCounter, [stats](std::vector<Sample>* out) {
+                           const rpc::StatsResponse s = stats();
+                           out->push_back({"reason=\"invalid\"",
+                                           static_cast<double>(s.rejected() - std::min(s.rejected(), s.nonfinite_rejected()))});
+                           out->push_back({"reason=\"nonfinite\"",
+                                           static_cast<double>(s.nonfinite_rejected())});
+                         });
+  registry->AddCollector("psrec_process_resident_bytes", "Resident memory of this process.",
+                         Type::kGauge, [stats](std::vector<Sample>* out) {
+                           out->push_back({"", static_cast<double>(stats().rss_bytes())});
+                         });
+}
+
+}  // namespace
 
 int RunServer(const ServerOptions& options) {
   ShutdownSignal shutdown;
   ParameterServerService service(&shutdown);
+  // Declared after the service and before the gRPC server: scrapes ask the
+  // service, and the server records into the metrics.
+  auto metrics =
+      ProcessMetrics::Start(options.host, options.metrics_port, {"psrec.rpc.ParameterServer"});
+  if (!metrics.ok()) {
+    spdlog::error("{}", metrics.status().message());
+    return 1;
+  }
+  AddServerCollectors(&service, (*metrics)->registry());
   int port = 0;
-  auto server = StartGrpcServer(options.host, options.port, {&service}, &port);
+  auto server =
+      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc());
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -29,7 +84,11 @@ int RunServer(const ServerOptions& options) {
 
   CoordinatorClient coordinator(options.coordinator, options.coordinator_timeout);
   coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
-  auto reg = coordinator.Register(rpc::ROLE_SERVER, address, options.shard_index);
+  if ((*metrics)->port() > 0) {
+    spdlog::info("metrics on http://{}:{}/metrics", options.host, (*metrics)->port());
+  }
+  auto reg = coordinator.Register(rpc::ROLE_SERVER, address, options.shard_index,
+                                  (*metrics)->port());
   if (absl::IsCancelled(reg.status())) {
     spdlog::info("stopped before registering with the coordinator");
     return 0;

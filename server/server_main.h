@@ -15,6 +15,7 @@ struct ServerOptions {
   int port = 0;                       // 0: the OS chooses
   int ready_fd = -1;                  // where to report the bound port
   int shard_index = -1;               // the shard to hold (-1: whichever is free)
+  int metrics_port = -1;              // Prometheus endpoint; 0: the OS chooses, -1: none
   absl::Duration coordinator_timeout = absl::Seconds(30);
 };
 

@@ -59,6 +59,9 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
   for (size_t i = total; i > 1; --i) std::swap(order_[i - 1], order_[rng.Next() % i]);
 
   ShardResult result;
+  shard_examples_done_.store(0);
+  shard_loss_sum_.store(0);
+  shard_examples_.store(total);
   // batch_size counts rows: a pair is two (positive and negative).
   const size_t batch =
       std::max<size_t>(1, pairwise ? config_.batch_size() / 2 : config_.batch_size());
@@ -105,6 +108,8 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     if (auto s = assembler_.Push(grads_, static_cast<float>(lr_scale)); !s.ok()) return s;
     result.examples += end - begin;
     result.loss_sum += loss * static_cast<double>(end - begin);
+    shard_examples_done_.store(result.examples, std::memory_order_relaxed);
+    shard_loss_sum_.store(result.loss_sum, std::memory_order_relaxed);
   }
   return result;
 }

@@ -4,6 +4,7 @@
 #ifndef PSREC_WORKER_TRAINER_H_
 #define PSREC_WORKER_TRAINER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -37,6 +38,19 @@ class Trainer {
                                          uint32_t shard_id,
                                          const std::function<bool()>& stop = [] { return false; });
 
+  // Progress through the shard TrainShard is on (or last finished), for the
+  // heartbeat thread: readable while TrainShard runs.
+  uint64_t shard_examples_done() const { return shard_examples_done_.load(); }
+  uint64_t shard_examples() const { return shard_examples_.load(); }
+  double shard_loss_sum() const { return shard_loss_sum_.load(); }
+  // Zeroes the progress before the next shard starts, so that nothing reads
+  // the previous shard's counts as the next one's.
+  void ResetProgress() {
+    shard_examples_done_.store(0);
+    shard_examples_.store(0);
+    shard_loss_sum_.store(0);
+  }
+
  private:
   const rpc::RunConfig& config_;
   const Model* model_;
@@ -51,6 +65,9 @@ class Trainer {
   std::vector<uint32_t> order_;
   std::vector<uint64_t> batch_users_, batch_items_;
   std::vector<float> batch_labels_;
+  std::atomic<uint64_t> shard_examples_done_{0};
+  std::atomic<uint64_t> shard_examples_{0};
+  std::atomic<double> shard_loss_sum_{0};
 };
 
 }  // namespace psrec

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "common/hash.h"
 #include "common/health.h"
 #include "common/logging.h"
+#include "common/process_metrics.h"
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
@@ -35,6 +37,16 @@ int Fail(const absl::Status& s, const char* what) {
 
 int RunWorker(const WorkerOptions& options) {
   ShutdownSignal shutdown;
+  auto metrics = ProcessMetrics::Start(options.host, options.metrics_port, {});
+  if (!metrics.ok()) return Fail(metrics.status(), "metrics endpoint");
+  PrometheusRegistry* registry = (*metrics)->registry();
+  Counter* examples_trained = registry->AddCounter(
+      "psrec_worker_examples_total", "Training examples (negatives included) in completed shards.");
+  Counter* shards_trained =
+      registry->AddCounter("psrec_worker_shards_total", "Data shards trained and reported.");
+  Histogram* shard_seconds =
+      registry->AddHistogram("psrec_worker_shard_seconds", "Time to train one data shard.", "",
+                             {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000});
   int port = 0;
   auto health_server = StartGrpcServer(options.host, options.port, {}, &port);
   if (!health_server.ok()) return Fail(health_server.status(), "health endpoint");
@@ -50,7 +62,11 @@ int RunWorker(const WorkerOptions& options) {
   } stop_health_server{health_server->get()};
   CoordinatorClient coordinator(options.coordinator, options.retry_budget);
   coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
-  auto reg = coordinator.Register(rpc::ROLE_WORKER, "", options.worker_index);
+  if ((*metrics)->port() > 0) {
+    spdlog::info("metrics on http://{}:{}/metrics", options.host, (*metrics)->port());
+  }
+  auto reg = coordinator.Register(rpc::ROLE_WORKER, "", options.worker_index,
+                                  (*metrics)->port());
   if (absl::IsCancelled(reg.status())) {
     spdlog::info("stopped before joining");
     return 0;
@@ -95,9 +111,23 @@ int RunWorker(const WorkerOptions& options) {
                data->size(), num_shards, map->server_addresses_size(), port);
   SetServing(health_server->get(), true);
 
+  // The shard being trained, -1 while none: the heartbeat reports progress on it.
+  std::atomic<int64_t> leased_epoch{-1};
+  std::atomic<int64_t> leased_shard{-1};
   std::thread heartbeat([&] {
     while (!shutdown.WaitFor(absl::Seconds(1))) {
-      auto hb = coordinator.Heartbeat(rpc::ROLE_WORKER, id);
+      rpc::LeaseProgress progress;
+      const int64_t epoch = leased_epoch.load();
+      const int64_t shard = leased_shard.load();
+      if (epoch >= 0 && shard >= 0) {
+        progress.set_leased(true);
+        progress.set_epoch(static_cast<uint32_t>(epoch));
+        progress.set_shard(static_cast<uint32_t>(shard));
+        progress.set_examples_done(trainer.shard_examples_done());
+        progress.set_shard_examples(trainer.shard_examples());
+        progress.set_loss_sum(trainer.shard_loss_sum());
+      }
+      auto hb = coordinator.Heartbeat(rpc::ROLE_WORKER, id, progress);
       if (hb.ok() && hb->shutdown()) shutdown.Request();
     }
   });
@@ -115,8 +145,13 @@ int RunWorker(const WorkerOptions& options) {
       continue;
     }
     const absl::Time start = absl::Now();
+    leased_shard.store(-1);
+    trainer.ResetProgress();
+    leased_epoch.store(lease->epoch());
+    leased_shard.store(lease->shard());
     auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard(),
                                      [&shutdown] { return shutdown.requested(); });
+    leased_shard.store(-1);
     if (absl::IsCancelled(result.status())) {
       spdlog::info("shutting down mid-shard (epoch {} shard {} will be leased again)",
                    lease->epoch(), lease->shard());
@@ -139,6 +174,9 @@ int RunWorker(const WorkerOptions& options) {
       code = Fail(s, "report shard");
       break;
     }
+    examples_trained->Add(result->examples);
+    shards_trained->Add();
+    shard_seconds->Observe(done.compute_seconds());
     spdlog::debug("epoch {} shard {}: {} examples, loss {:.4f}", lease->epoch(), lease->shard(),
                   result->examples, result->examples ? result->loss_sum / result->examples : 0.0);
   }

@@ -18,6 +18,7 @@ struct WorkerOptions {
   // The id to register under (an Indexed Job's completion index), taking
   // over the leases of a dead worker with that id; -1: a new id.
   int worker_index = -1;
+  int metrics_port = -1;  // Prometheus endpoint; 0: the OS chooses, -1: none
   // How long an unreachable server or coordinator is retried before the
   // worker fails with an error naming its address.
   absl::Duration retry_budget = absl::Seconds(30);

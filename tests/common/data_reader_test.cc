@@ -534,3 +534,48 @@ TEST(ComputeFactsTest, CountsAndSortedItems) {
 
 }  // namespace
 }  // namespace psrec
+
+// ---- Spark part-file directories ---------------------------------------------
+
+namespace psrec {
+namespace {
+
+class SparkPartsTest : public DataReaderTest {};
+
+TEST_F(SparkPartsTest, GzippedPartsWithHeadersSkippingMarkersAndEmptyParts) {
+  std::filesystem::create_directories(Path("ratings"));
+  // As df.write.option("header", True).option("compression", "gzip").csv(DIR)
+  // writes: a header in every part, an empty part, a header-only part.
+  WriteGzip("ratings/part-00000-abc.csv.gz", "userId,movieId,rating,timestamp\n1,10,4.0,100\n2,20,3.5,200\n");
+  WriteGzip("ratings/part-00001-abc.csv.gz", "userId,movieId,rating,timestamp\n3,30,5.0,300\n");
+  WriteGzip("ratings/part-00002-abc.csv.gz", "");
+  WriteGzip("ratings/part-00003-abc.csv.gz", "userId,movieId,rating,timestamp\n");
+  Write("ratings/_SUCCESS", "");
+  Write("ratings/.part-00000-abc.csv.gz.crc", "not data");
+  EXPECT_THAT(ReadOk(Path("ratings")),
+              ElementsAre(Row(1, 10, 4.0, 100), Row(2, 20, 3.5, 200), Row(3, 30, 5.0, 300)));
+}
+
+TEST_F(SparkPartsTest, PlainPartsWithoutHeaderInNameOrder) {
+  std::filesystem::create_directories(Path("plain"));
+  Write("plain/part-00001.csv", "3,30,5,300\n");
+  Write("plain/part-00000.csv", "1,10,4,100\n");
+  Write("plain/_SUCCESS", "");
+  EXPECT_THAT(ReadOk(Path("plain")), ElementsAre(Row(1, 10, 4, 100), Row(3, 30, 5, 300)));
+}
+
+TEST_F(SparkPartsTest, ErrorsNameThePartFileOrTheDirectory) {
+  std::filesystem::create_directories(Path("bad"));
+  Write("bad/part-00000.csv", "1,10,4,100\n");
+  Write("bad/part-00001.csv", "1,10,4,100\nx,y,z,w\n2,20,3,200\n");
+  EXPECT_THAT(ReadError(Path("bad")), HasSubstr("part-00001.csv:2:"));
+
+  std::filesystem::create_directories(Path("none"));
+  Write("none/_SUCCESS", "");
+  auto rows = ReadInteractions(Path("none"), {});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_THAT(std::string(rows.status().message()), HasSubstr("no part-* files"));
+}
+
+}  // namespace
+}  // namespace psrec

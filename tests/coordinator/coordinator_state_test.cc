@@ -402,3 +402,89 @@ TEST(CoordinatorStateTest, CompleteOutOfRangeIsInvalidArgument) {
 
 }  // namespace
 }  // namespace psrec
+
+// ---- in-epoch progress, worker and server status, lease counters -------------
+
+namespace psrec {
+namespace {
+
+rpc::LeaseProgress Progress(uint32_t epoch, uint32_t shard, uint64_t done, uint64_t total) {
+  rpc::LeaseProgress p;
+  p.set_leased(true);
+  p.set_epoch(epoch);
+  p.set_shard(shard);
+  p.set_examples_done(done);
+  p.set_shard_examples(total);
+  return p;
+}
+
+TEST(CoordinatorStateProgressTest, HeartbeatsMoveTheEpochWithinAShard) {
+  CoordinatorState state(Config(), 1, Leases(2, 4));
+  const uint32_t w0 = RegisterWorker(state);
+  const uint32_t w1 = RegisterWorker(state);
+  const rpc::LeaseResponse a = state.AcquireLease(w0);
+  const rpc::LeaseResponse b = state.AcquireLease(w1);
+  state.Heartbeat(rpc::ROLE_WORKER, w0, Progress(0, a.shard(), 30, 100));
+  state.Heartbeat(rpc::ROLE_WORKER, w1, Progress(0, b.shard(), 10, 300));
+  rpc::StatusResponse s = state.Status();
+  ASSERT_EQ(s.history_size(), 1);
+  EXPECT_EQ(s.history(0).examples_so_far(), 40u);
+  // Two shards of 100 and 300 examples seen: 4 shards make about 800.
+  EXPECT_EQ(s.history(0).expected_examples(), 800u);
+  EXPECT_EQ(s.history(0).done_shards(), 0u);
+  EXPECT_EQ(s.history(0).data_shards(), 4u);
+  ASSERT_EQ(s.worker_status_size(), 2);
+  EXPECT_TRUE(s.worker_status(0).progress().leased());
+  EXPECT_EQ(s.worker_status(0).progress().examples_done(), 30u);
+  EXPECT_TRUE(s.worker_status(0).alive());
+
+  // A completed shard counts once, by its reported examples.
+  ASSERT_TRUE(state.CompleteLease(Complete(w0, 0, a.shard(), 100, 50.0)).ok());
+  s = state.Status();
+  EXPECT_EQ(s.history(0).examples_so_far(), 110u);
+  EXPECT_FALSE(s.worker_status(0).progress().leased());
+  EXPECT_EQ(s.worker_status(0).shards_completed(), 1u);
+  EXPECT_EQ(s.worker_status(0).examples_completed(), 100u);
+
+  // Finish epoch 0 (400 examples); epoch 1 expects as many.
+  ASSERT_TRUE(state.CompleteLease(Complete(w1, 0, b.shard(), 100, 50.0)).ok());
+  for (int i = 0; i < 2; ++i) {
+    const rpc::LeaseResponse l = state.AcquireLease(w0);
+    ASSERT_EQ(l.epoch(), 0u);
+    ASSERT_TRUE(state.CompleteLease(Complete(w0, 0, l.shard(), 100, 50.0)).ok());
+  }
+  const rpc::LeaseResponse c = state.AcquireLease(w0);
+  ASSERT_EQ(c.epoch(), 1u);
+  state.Heartbeat(rpc::ROLE_WORKER, w0, Progress(1, c.shard(), 25, 100));
+  s = state.Status();
+  ASSERT_EQ(s.history_size(), 2);
+  EXPECT_EQ(s.history(1).examples_so_far(), 25u);
+  EXPECT_EQ(s.history(1).expected_examples(), 400u);
+  EXPECT_EQ(s.history(0).expected_examples(), 400u);
+
+  const LeaseCounters counters = state.lease_counters();
+  EXPECT_EQ(counters.granted, 5u);
+  EXPECT_EQ(counters.completed, 4u);
+  EXPECT_EQ(counters.expired, 0u);
+}
+
+TEST(CoordinatorStateProgressTest, StatusListsServersWithTheirMetricsPorts) {
+  CoordinatorState state(Config(), 2, Leases(1, 1));
+  rpc::RegisterRequest s0 = Server("h0:1");
+  s0.set_metrics_port(9100);
+  ASSERT_TRUE(state.Register(s0).ok());
+  ASSERT_TRUE(state.Register(Server("h1:1")).ok());
+  state.set_metrics_port(9000);
+  const rpc::StatusResponse s = state.Status();
+  EXPECT_EQ(s.metrics_port(), 9000u);
+  EXPECT_EQ(s.expected_servers(), 2u);
+  ASSERT_EQ(s.server_status_size(), 2);
+  EXPECT_EQ(s.server_status(0).address(), "h0:1");
+  EXPECT_EQ(s.server_status(0).metrics_port(), 9100u);
+  EXPECT_EQ(s.server_status(1).metrics_port(), 0u);
+  EXPECT_EQ(s.map().server_addresses_size(), 2);  // for ring shares
+  EXPECT_EQ(s.model(), "gmf");
+}
+
+}  // namespace
+}  // namespace psrec

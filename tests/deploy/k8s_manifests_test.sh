@@ -49,8 +49,9 @@ done
 grep -q "gen-data" "$work/prod.yaml" && fail "prod must not generate synthetic data"
 
 # Every psrec container's arguments, with its kustomization's flagfile, are
-# flags psrec knows, of the right types: absl parses them all before it prints
-# --helpfull ($(VAR) stands for a number).
+# flags psrec knows, of the right types: psrec checks them (unknown flag, not
+# valid) and absl parses them (ERROR) before it prints --helpfull ($(VAR)
+# stands for a number).
 cat > "$tools/psrec-args.mjs" <<'JS'
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
@@ -76,7 +77,7 @@ while IFS=$'\t' read -r file args_line; do
   # The flagfile lives in the ConfigMap: point at the kustomization's own copy.
   args=("${args[@]/#--flagfile=*/--flagfile=$source_dir/deploy/k8s/$dir/psrec.flags}")
   "$psrec" "${args[@]}" --helpfull >/dev/null 2>"$work/err" || true
-  if grep -q "ERROR" "$work/err"; then fail "$dir: psrec ${args[*]}: $(cat "$work/err")"; fi
+  if grep -qE "ERROR|unknown flag|not valid|needs a value" "$work/err"; then fail "$dir: psrec ${args[*]}: $(cat "$work/err")"; fi
 done < "$work/args"
 
 # Broken fixtures: each must fail, saying what its '# expect:' line says.

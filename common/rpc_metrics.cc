@@ -1,0 +1,134 @@
+#include "common/rpc_metrics.h"
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/health.h"
+#include "common/rpc_util.h"
+#include "proto/psrec.pb.h"
+
+namespace psrec {
+namespace {
+
+// Lives for one call: counts it, its rows and its latency.
+class MetricsInterceptor : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(const RpcMetrics::Method* method, bool is_pull, bool is_push)
+      : method_(method), is_pull_(is_pull), is_push_(is_push), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      // The message is the request type of the method this interceptor was
+      // made for; keys are packed uint64.
+      if (const void* m = methods->GetRecvMessage(); m != nullptr) {
+        if (is_pull_) {
+          method_->rows->Add(static_cast<const rpc::PullRequest*>(m)->keys().size() / 8);
+        } else if (is_push_) {
+          method_->rows->Add(static_cast<const rpc::PushRequest*>(m)->keys().size() / 8);
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      (methods->GetSendStatus().ok() ? method_->ok : method_->failed)->Add();
+      method_->latency->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const RpcMetrics::Method* method_;
+  const bool is_pull_, is_push_;
+  const absl::Time start_;
+};
+
+class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(const RpcMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    const std::string method = info->method() != nullptr ? info->method() : "";
+    const RpcMetrics::Method* m = metrics_->Find(method);
+    if (m == nullptr) return nullptr;  // health checks and unknown methods
+    return new MetricsInterceptor(m, method == "/psrec.rpc.ParameterServer/Pull",
+                                  method == "/psrec.rpc.ParameterServer/Push");
+  }
+
+ private:
+  const RpcMetrics* metrics_;
+};
+
+}  // namespace
+
+RpcMetrics::RpcMetrics(PrometheusRegistry* registry, const std::vector<std::string>& services) {
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const std::string& service_name : services) {
+    const google::protobuf::ServiceDescriptor* service = pool->FindServiceByName(service_name);
+    if (service == nullptr) continue;
+    for (int i = 0; i < service->method_count(); ++i) {
+      const std::string name = service->method(i)->name();
+      const std::string labels =
+          absl::StrCat("service=\"", service->name(), "\",method=\"", name, "\"");
+      Method m;
+      m.ok = registry->AddCounter("psrec_rpc_requests_total",
+                                  "gRPC requests served, by method and result.",
+                                  labels + ",result=\"ok\"");
+      m.failed = registry->AddCounter("psrec_rpc_requests_total",
+                                      "gRPC requests served, by method and result.",
+                                      labels + ",result=\"error\"");
+      m.rows = registry->AddCounter("psrec_rpc_rows_total",
+                                    "Keys (embedding rows) received in pulls and pushes.", labels);
+      m.latency = registry->AddHistogram("psrec_rpc_request_seconds",
+                                         "Time from a request's arrival to its status, seconds.",
+                                         labels, LatencyBucketsSeconds());
+      methods_[absl::StrCat("/", service_name, "/", name)] = m;
+    }
+  }
+}
+
+const RpcMetrics::Method* RpcMetrics::Find(const std::string& full_method) const {
+  auto it = methods_.find(full_method);
+  return it == methods_.end() ? nullptr : &it->second;
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+RpcMetrics::MakeInterceptorFactory() const {
+  return std::make_unique<MetricsInterceptorFactory>(this);
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServerWithMetrics(
+    const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
+    const RpcMetrics* metrics) {
+  EnableHealthService();
+  grpc::ServerBuilder builder;
+  ConfigureServerBuilder(&builder);
+  const std::string address = absl::StrCat(host, ":", port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), bound_port);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  if (services.empty()) {
+    // gRPC refuses to start a server with no method of its own, and the
+    // built-in health service does not count; a worker serves only health.
+    // This answers every other method UNIMPLEMENTED. Stateless, shared.
+    static grpc::CallbackGenericService* const unimplemented = new grpc::CallbackGenericService;
+    builder.RegisterCallbackGenericService(unimplemented);
+  }
+  if (metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(metrics->MakeInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *bound_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, " (address in use, or not an address of this host?)"));
+  }
+  // gRPC's health service starts SERVING; a role is not ready until it says so.
+  SetServing(server.get(), false);
+  return server;
+}
+
+}  // namespace psrec
