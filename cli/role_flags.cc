@@ -149,7 +149,8 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
             kCommon};
   }
   if (role == "worker") {
-    return {{"cluster", {"coordinator", "host", "port", "metrics_port", "timeout_seconds"}},
+    return {{"cluster",
+             {"coordinator", "worker_index", "host", "port", "metrics_port", "timeout_seconds"}},
             kCommon};
   }
   if (role == "eval") {
