@@ -51,7 +51,8 @@ quality: build
 
 # Benchmarks (bench/): one JSON line per case; never part of `make test`.
 bench: build
-	$(BUILD_DIR)/psrec_wire_bench --psrec=$(BUILD_DIR)/psrec
+	$(BUILD_DIR)/bench/psrec_wire_bench --psrec=$(BUILD_DIR)/psrec
+	$(BUILD_DIR)/bench/psrec_table_memory_bench --rows=10000000
 
 clean:
 	rm -rf $(BUILD_DIR)

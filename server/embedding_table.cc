@@ -7,6 +7,10 @@
 namespace psrec {
 namespace {
 
+// Lookups of a large table miss the cache; asking for the map's memory this
+// many keys ahead overlaps those misses (FindOrCreate was half of a push).
+constexpr uint32_t kPrefetchAhead = 8;
+
 uint32_t RoundUpPow2(int n) {
   uint32_t p = 1;
   while (p < static_cast<uint32_t>(n)) p <<= 1;
@@ -104,6 +108,7 @@ void EmbeddingTable::Pull(absl::Span<const uint64_t> keys, float* out, uint8_t* 
     Stripe& s = stripes_[si];
     absl::MutexLock lock(&s.mu);
     for (uint32_t j = begin; j < end; ++j) {
+      if (j + kPrefetchAhead < end) s.slots.prefetch(keys[order[j + kPrefetchAhead]]);
       const uint32_t i = order[j];
       float* dst = out + i * dim;
       if (found != nullptr) {
@@ -134,6 +139,7 @@ void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, f
     Stripe& s = stripes_[si];
     absl::MutexLock lock(&s.mu);
     for (uint32_t j = begin; j < end; ++j) {
+      if (j + kPrefetchAhead < end) s.slots.prefetch(keys[order[j + kPrefetchAhead]]);
       const uint32_t i = order[j];
       uint32_t slot = FindOrCreate(s, keys[i]);
       float* row = RowPtr(s, slot);
