@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -23,6 +24,7 @@
 #include "cli/child_process.h"
 #include "common/config_proto.h"
 #include "common/file_util.h"
+#include "common/malloc_tuning.h"
 #include "coordinator/coordinator_client.h"
 #include "worker/grpc_ps_client.h"
 
@@ -53,14 +55,33 @@ double Percentile(std::vector<double> v, double q) {
   return v[i];
 }
 
+// CPU seconds (user + system, all threads) a process has used so far, from
+// /proc/PID/stat. On a shared, noisy machine CPU per request is the steadier
+// figure: wall-clock throughput depends on what else runs.
+double CpuSeconds(pid_t pid) {
+  auto read = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!read.ok()) return 0;
+  const std::string& stat = *read;
+  // Fields after the command name, which ends with ')': utime and stime are
+  // the 12th and 13th of those.
+  std::vector<std::string> f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+  if (f.size() < 13) return 0;
+  double utime = 0, stime = 0;
+  if (!absl::SimpleAtod(f[11], &utime) || !absl::SimpleAtod(f[12], &stime)) return 0;
+  return (utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
 // Runs `inflight` threads, each issuing one request at a time, for `seconds`.
-absl::Status RunCase(GrpcPsClient& ps, const Case& c, bool push, int inflight, double seconds) {
+absl::Status RunCase(GrpcPsClient& ps, const Case& c, bool push, int inflight, double seconds,
+                     pid_t server_pid) {
   const uint32_t dim = c.table->dim;
   std::atomic<bool> stop{false};
   std::vector<std::vector<double>> latencies_ms(inflight);
   std::vector<absl::Status> errors(inflight);
   std::vector<std::thread> threads;
   const absl::Time start = absl::Now();
+  const double server_cpu0 = CpuSeconds(server_pid);
+  const double client_cpu0 = CpuSeconds(getpid());
   for (int t = 0; t < inflight; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937_64 rng(1234 + t);
@@ -95,6 +116,8 @@ absl::Status RunCase(GrpcPsClient& ps, const Case& c, bool push, int inflight, d
   stop = true;
   for (auto& th : threads) th.join();
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  const double server_cpu = CpuSeconds(server_pid) - server_cpu0;
+  const double client_cpu = CpuSeconds(getpid()) - client_cpu0;
   for (const auto& e : errors) {
     if (!e.ok()) return e;
   }
@@ -106,9 +129,11 @@ absl::Status RunCase(GrpcPsClient& ps, const Case& c, bool push, int inflight, d
   std::printf(
       "{\"bench\":\"wire\",\"op\":\"%s\",\"case\":\"%s\",\"keys_per_request\":%zu,\"dim\":%u,"
       "\"inflight\":%d,\"requests\":%.0f,\"seconds\":%.2f,\"keys_per_s\":%.0f,\"mb_per_s\":%.1f,"
-      "\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
+      "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"server_cpu_ms_per_request\":%.3f,"
+      "\"client_cpu_ms_per_request\":%.3f}\n",
       push ? "push" : "pull", c.name.c_str(), c.keys_per_request, dim, inflight, requests,
-      elapsed, keys / elapsed, mb / elapsed, Percentile(all, 0.5), Percentile(all, 0.99));
+      elapsed, keys / elapsed, mb / elapsed, Percentile(all, 0.5), Percentile(all, 0.99),
+      1e3 * server_cpu / requests, 1e3 * client_cpu / requests);
   std::fflush(stdout);
   return absl::OkStatus();
 }
@@ -175,7 +200,7 @@ absl::Status Run(const BenchOptions& o) {
       const std::string label = absl::StrCat(push ? "push " : "pull ", c.name);
       if (!o.only.empty() && !absl::StrContains(label, o.only)) continue;
       for (int inflight : o.inflight) {
-        result = RunCase(**ps, c, push, inflight, o.seconds);
+        result = RunCase(**ps, c, push, inflight, o.seconds, server->pid());
         if (!result.ok()) break;
       }
       if (!result.ok()) break;
@@ -193,6 +218,7 @@ absl::Status Run(const BenchOptions& o) {
 }  // namespace psrec
 
 int main(int argc, char** argv) {
+  psrec::TuneMallocForBulkMessages();  // as psrec's own main does
   psrec::BenchOptions o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
