@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality bench clean
 
 all: build
 
@@ -48,6 +48,11 @@ test-multihost: build
 # Full-quality MovieLens runs whose figures go into README.md.
 quality: build
 	./scripts/quality.sh
+
+# Benchmarks (bench/): one JSON line per case; never part of `make test`.
+bench: build
+	$(BUILD_DIR)/bench/psrec_wire_bench --psrec=$(BUILD_DIR)/psrec
+	$(BUILD_DIR)/bench/psrec_table_memory_bench --rows=10000000
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -16,6 +16,7 @@
 #include "cli/tools.h"
 #include "cli/train.h"
 #include "common/logging.h"
+#include "common/malloc_tuning.h"
 
 namespace {
 
@@ -132,6 +133,7 @@ bool IsHelp(const char* a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  psrec::TuneMallocForBulkMessages();
   absl::SetProgramUsageMessage(kUsage);
   if (argc < 2 || IsHelp(argv[1])) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

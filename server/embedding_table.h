@@ -64,8 +64,18 @@ class EmbeddingTable {
     std::vector<uint64_t> ids ABSL_GUARDED_BY(mu);  // slot -> id, for ForEach
   };
 
+  uint32_t StripeIndex(uint64_t id) const;
   Stripe& StripeOf(uint64_t id) const;
+  // Positions of `keys` grouped by stripe (request order within a stripe);
+  // stripe s's positions end at (*stripe_end)[s].
+  std::vector<uint32_t> OrderByStripe(absl::Span<const uint64_t> keys,
+                                      std::vector<uint32_t>* stripe_end) const;
   float* RowPtr(const Stripe& s, uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // slot_of[j] = FindOrCreate(keys[order[j]]) for j in [begin, end).
+  void FindSlots(Stripe& s, absl::Span<const uint64_t> keys, const std::vector<uint32_t>& order,
+                 uint32_t begin, uint32_t end, uint32_t* slot_of)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  void PrefetchRow(const Stripe& s, uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   // Finds or creates the row; returns its slot.
   uint32_t FindOrCreate(Stripe& s, uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
 

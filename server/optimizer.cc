@@ -1,5 +1,6 @@
 #include "server/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_format.h"
@@ -47,12 +48,20 @@ class AdamOptimizer : public Optimizer {
     const float c2 = 1.0f - static_cast<float>(std::pow(b2_, step));
     const float step_size = lr / c1;
     const float inv_sqrt_c2 = 1.0f / std::sqrt(c2);
-    for (int i = 0; i < n; ++i) {
-      float gi = g[i] + (i >= l2_begin ? l2 : 0.0f) * w[i];
-      m[i] = b1_ * m[i] + (1.0f - b1_) * gi;
-      v[i] = b2_ * v[i] + (1.0f - b2_) * gi * gi;
-      w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps_);
-    }
+    // Two ranges (biases without L2, then the rest) rather than a per-element
+    // test: the test kept GCC from vectorizing the loop, which was a sixth of
+    // a server's time training neumf. Same arithmetic, so the same bits.
+    auto update = [&](int begin, int end, float l2_here) {
+      for (int i = begin; i < end; ++i) {
+        float gi = g[i] + l2_here * w[i];
+        m[i] = b1_ * m[i] + (1.0f - b1_) * gi;
+        v[i] = b2_ * v[i] + (1.0f - b2_) * gi * gi;
+        w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps_);
+      }
+    };
+    const int split = std::clamp(l2_begin, 0, n);
+    update(0, split, 0.0f);
+    update(split, n, l2);
   }
 
  private:

@@ -1,12 +1,26 @@
 #include "server/ps_service.h"
 
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/rpc_util.h"
 
 namespace psrec {
+namespace {
+
+// Whether no value is NaN or infinite (|v| <= max is false for both). A
+// branch-free OR vectorizes; the early-exit std::isfinite loop did not and
+// was 6% of a 100k-key push's server time.
+bool AllFinite(absl::Span<const float> values) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  uint32_t nonfinite = 0;
+  for (float v : values) nonfinite |= static_cast<uint32_t>(!(std::fabs(v) <= kMax));
+  return nonfinite == 0;
+}
+
+}  // namespace
 
 void ParameterServerService::SetShard(std::unique_ptr<ShardState> shard) {
   absl::MutexLock lock(&mu_);
@@ -94,13 +108,11 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
   std::vector<float> grad_scratch;
   absl::Span<const uint64_t> keys = ViewArray(req->keys(), &key_scratch);
   absl::Span<const float> grads = ViewArray(req->grads(), &grad_scratch);
-  for (float g : grads) {
-    if (!std::isfinite(g)) {
-      nonfinite_.fetch_add(1, std::memory_order_relaxed);
-      rejected_.fetch_add(1, std::memory_order_relaxed);
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "push refused: gradient contains NaN or infinity");
-    }
+  if (!AllFinite(grads)) {
+    nonfinite_.fetch_add(1, std::memory_order_relaxed);
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "push refused: gradient contains NaN or infinity");
   }
   table->Push(keys, grads.data(), shard()->lr() * lr_scale);
   resp->set_applied(static_cast<uint32_t>(n));
