@@ -51,8 +51,11 @@ quality: build
 
 # Benchmarks (bench/): one JSON line per case; never part of `make test`.
 bench: build
+	@./scripts/install-bench-deps.sh
 	$(BUILD_DIR)/bench/psrec_wire_bench --psrec=$(BUILD_DIR)/psrec
 	$(BUILD_DIR)/bench/psrec_table_memory_bench --rows=10000000
+	./bench/e2e_neumf.sh
+	./bench/e2e_neumf.sh
 
 clean:
 	rm -rf $(BUILD_DIR)
