@@ -15,7 +15,11 @@
 
 namespace psrec {
 
+// Batches are row-major (one example per row), as the gathered rows arrive;
+// the maps view packed parameter and gradient arrays without copying.
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMap = Eigen::Map<const RowMatrix>;
+using MutMap = Eigen::Map<RowMatrix>;
 
 enum class Activation { kRelu, kTanh, kSigmoid, kNone };
 absl::StatusOr<Activation> ParseActivation(const std::string& name);

@@ -6,8 +6,6 @@
 namespace psrec {
 namespace {
 
-using ConstMap = Eigen::Map<const RowMatrix>;
-using MutMap = Eigen::Map<RowMatrix>;
 using ConstVec = Eigen::Map<const Eigen::VectorXf>;
 using MutVec = Eigen::Map<Eigen::VectorXf>;
 
