@@ -151,6 +151,7 @@ void EmbeddingTable::FindSlots(Stripe& s, absl::Span<const uint64_t> keys,
 void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, float lr) {
   const size_t dim = config_.dim;
   const float table_lr = lr * config_.lr_scale;
+  optimizer_steps_.fetch_add(keys.size(), std::memory_order_relaxed);
   std::vector<uint32_t> stripe_end;
   const std::vector<uint32_t> order = OrderByStripe(keys, &stripe_end);
   std::vector<uint32_t> slot_of(keys.size());  // by position in order

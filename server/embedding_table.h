@@ -50,6 +50,8 @@ class EmbeddingTable {
   const TableConfig& config() const { return config_; }
   uint32_t dim() const { return config_.dim; }
   uint64_t rows() const { return rows_.load(std::memory_order_relaxed); }
+  // Row updates applied by Push since start (one per key per push).
+  uint64_t optimizer_steps() const { return optimizer_steps_.load(std::memory_order_relaxed); }
   // Bytes held by the arena, maps and step counters (allocated, not used).
   uint64_t bytes() const;
 
@@ -88,6 +90,7 @@ class EmbeddingTable {
   std::unique_ptr<Stripe[]> stripes_;
   const uint32_t stripe_mask_;
   std::atomic<uint64_t> rows_{0};
+  std::atomic<uint64_t> optimizer_steps_{0};
 };
 
 }  // namespace psrec

@@ -131,6 +131,7 @@ grpc::Status ParameterServerService::Stats(grpc::ServerContext*, const rpc::Stat
       ts->set_name(t->config().name);
       ts->set_rows(t->rows());
       ts->set_bytes(t->bytes());
+      ts->set_optimizer_steps(t->optimizer_steps());
     }
   }
   resp->set_pulls(pulls_.load());

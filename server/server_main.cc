@@ -26,22 +26,21 @@ void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* re
     return resp;
   };
   using Type = PrometheusRegistry::Type;
-  registry->AddCollector("psrec_table_rows", "Rows held by this server, per table.", Type::kGauge,
-                         [stats](std::vector<Sample>* out) {
-                           const rpc::StatsResponse s = stats();
-                           for (const rpc::TableStats& t : s.tables()) {
-                             out->push_back({"table=\"" + t.name() + "\"",
-                                             static_cast<double>(t.rows())});
-                           }
-                         });
-  registry->AddCollector("psrec_table_bytes", "Bytes of parameters and optimizer state, per table.",
-                         Type::kGauge, [stats](std::vector<Sample>* out) {
-                           const rpc::StatsResponse s = stats();
-                           for (const rpc::TableStats& t : s.tables()) {
-                             out->push_back({"table=\"" + t.name() + "\"",
-                                             static_cast<double>(t.bytes())});
-                           }
-                         });
+  auto per_table = [&](const std::string& name, const std::string& help, Type type,
+                       uint64_t (rpc::TableStats::*field)() const) {
+    registry->AddCollector(name, help, type, [stats, field](std::vector<Sample>* out) {
+      const rpc::StatsResponse s = stats();  // outlives the loop over its tables
+      for (const rpc::TableStats& t : s.tables()) {
+        out->push_back({"table=\"" + t.name() + "\"", static_cast<double>((t.*field)())});
+      }
+    });
+  };
+  per_table("psrec_table_rows", "Rows held by this server, per table.", Type::kGauge,
+            &rpc::TableStats::rows);
+  per_table("psrec_table_bytes", "Bytes of parameters and optimizer state, per table.",
+            Type::kGauge, &rpc::TableStats::bytes);
+  per_table("psrec_optimizer_steps_total", "Row updates applied by the optimizer, per table.",
+            Type::kCounter, &rpc::TableStats::optimizer_steps);
   registry->AddCollector("psrec_server_rejected_requests_total",
                          "Pulls and pushes refused (bad keys, sizes, non-finite gradients).",
                          Type::kCounter, [stats](std::vector<Sample>* out) {

@@ -240,6 +240,7 @@ TEST_F(LiveClusterTest, EveryProcessServesPrometheusMetrics) {
             (s["psrec_rpc_request_seconds_count{" + pull + "}"]));
   EXPECT_GT((s["psrec_table_rows{table=\"user\"}"]), 0);
   EXPECT_GT((s["psrec_table_bytes{table=\"item\"}"]), 0);
+  EXPECT_GT((s["psrec_optimizer_steps_total{table=\"user\"}"]), 0);
   EXPECT_EQ((s["psrec_server_rejected_requests_total{reason=\"invalid\"}"]), 0);
   EXPECT_GT((s["psrec_process_resident_bytes"]), 0);
 

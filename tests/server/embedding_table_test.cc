@@ -50,6 +50,16 @@ class EmbeddingTableTest : public ::testing::Test {
   std::unique_ptr<Optimizer> sgd_ = Sgd();
 };
 
+TEST_F(EmbeddingTableTest, CountsOneOptimizerStepPerPushedKey) {
+  EmbeddingTable t(Config(1, 4), sgd_.get(), /*seed=*/3);
+  const std::vector<uint64_t> keys = {1, 2, 3};
+  const std::vector<float> grads(keys.size() * 4, 0.5f);
+  PullOne(t, 9);  // pulls are not steps
+  t.Push(keys, grads.data(), 0.1f);
+  t.Push({keys.data(), 2}, grads.data(), 0.1f);
+  EXPECT_EQ(t.optimizer_steps(), 5u);
+}
+
 TEST_F(EmbeddingTableTest, InitIsDeterministicAcrossTableObjects) {
   EmbeddingTable a(Config(1, 8), sgd_.get(), /*seed=*/17);
   EmbeddingTable b(Config(1, 8), sgd_.get(), /*seed=*/17, /*num_stripes=*/4);
