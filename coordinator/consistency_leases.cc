@@ -84,9 +84,10 @@ void CoordinatorState::LeaveBarrierIfSilent(absl::Time now) {
   for (uint32_t w = 0; w < worker_seen_.size(); ++w) {
     if (!clocks_.InBarrier(w) || Alive(w, now)) continue;
     clocks_.Leave(w);
-    spdlog::warn("worker {} silent for over {}: it leaves the clock barrier at clock {}; the "
-                 "others go on without it",
-                 w, absl::FormatDuration(lease_.lease_timeout), clocks_.clock(w));
+    spdlog::warn(
+        "worker {} silent for over {}: it leaves the clock barrier at clock {}; the "
+        "others go on without it",
+        w, absl::FormatDuration(lease_.lease_timeout), clocks_.clock(w));
     clock_advanced_.SignalAll();
   }
 }

@@ -14,8 +14,8 @@ void OrderedPushBuffer::Add(uint64_t tag, uint32_t worker, EmbeddingTable* table
     applied_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  entries_.push_back({tag, worker, table, {keys.begin(), keys.end()},
-                      {grads.begin(), grads.end()}, lr});
+  entries_.push_back(
+      {tag, worker, table, {keys.begin(), keys.end()}, {grads.begin(), grads.end()}, lr});
 }
 
 void OrderedPushBuffer::ApplyBefore(uint64_t tag) {
@@ -33,7 +33,8 @@ void OrderedPushBuffer::ApplyAll() {
 void OrderedPushBuffer::ApplyBeforeLocked(uint64_t tag) {
   applied_below_ = std::max(applied_below_, tag);
   // Most requests of a clock find nothing older buffered.
-  if (std::none_of(entries_.begin(), entries_.end(), [tag](const Entry& e) { return e.tag < tag; })) {
+  if (std::none_of(entries_.begin(), entries_.end(),
+                   [tag](const Entry& e) { return e.tag < tag; })) {
     return;
   }
   auto split = std::partition(entries_.begin(), entries_.end(),

@@ -24,8 +24,11 @@ using testing_util::RunPsrec;
 
 std::string Train(const std::string& name, const std::vector<std::string>& flags) {
   const std::string dir = MakeTempDir(name);
-  std::vector<std::string> args = {"train", "--epochs=2", "--run_dir=" + dir,
-                                   "--metrics_json=" + dir + "/m.json", "--log_level=warn",
+  std::vector<std::string> args = {"train",
+                                   "--epochs=2",
+                                   "--run_dir=" + dir,
+                                   "--metrics_json=" + dir + "/m.json",
+                                   "--log_level=warn",
                                    "--progress=off"};
   args.insert(args.end(), flags.begin(), flags.end());
   auto r = RunPsrec(args, 120);
@@ -65,8 +68,7 @@ TEST(ConsistencyTest, SspNeverLetsAWorkerRunMoreThanStalenessClocksAhead) {
 TEST(ConsistencyTest, AnUnknownModeIsAUsageError) {
   auto r = RunPsrec({"train", "--consistency=eventual", "--epochs=1"}, 30);
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("--consistency=eventual: valid: asp, ssp, bsp"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("--consistency=eventual: valid: asp, ssp, bsp"), std::string::npos) << r.err;
 }
 
 // A standalone cluster, so that a worker can die without ending the run.
@@ -106,8 +108,8 @@ TEST(ConsistencyTest, ADeadWorkerLeavesTheBspBarrierAndTheRunCompletes) {
             0);
   Role coordinator = StartRole(
       "coordinator", {"coordinator", "--train=" + dir + "/train.rating", "--servers=1",
-                      "--workers=2", "--epochs=2", "--consistency=bsp",
-                      "--lease_timeout_seconds=2", "--linger_seconds=30", "--log_level=warn"});
+                      "--workers=2", "--epochs=2", "--consistency=bsp", "--lease_timeout_seconds=2",
+                      "--linger_seconds=30", "--log_level=warn"});
   ASSERT_FALSE(coordinator.address.empty());
   const std::string at = "--coordinator=" + coordinator.address;
   Role server = StartRole("server", {"server", at, "--log_level=warn"});
@@ -120,7 +122,8 @@ TEST(ConsistencyTest, ADeadWorkerLeavesTheBspBarrierAndTheRunCompletes) {
   for (;;) {
     const auto s = Status(coordinator.address);
     const auto& workers = Get(s, "workers").list_value();
-    if (workers.values_size() == 2 && Get(workers.values(1).struct_value(), "clock").number_value() > 0) {
+    if (workers.values_size() == 2 &&
+        Get(workers.values(1).struct_value(), "clock").number_value() > 0) {
       break;
     }
     ASSERT_LT(absl::Now(), give_up) << "the workers never started";
