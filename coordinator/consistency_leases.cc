@@ -45,6 +45,14 @@ int CoordinatorState::ChooseShard(const EpochState& e, uint32_t worker, absl::Ti
   return -1;
 }
 
+void CoordinatorState::LogWorkerJoined(uint32_t worker) const {
+  if (clocks_.epoch().has_value()) return;  // training already started
+  uint32_t registered = 0;
+  for (absl::Time seen : worker_seen_) registered += seen != absl::InfinitePast() ? 1 : 0;
+  spdlog::info("worker {} joined: {} of {} workers (--workers); {} training starts when all have",
+               worker, registered, lease_.workers, ConsistencyName(consistency_));
+}
+
 bool CoordinatorState::PrepareClockedEpoch(uint32_t epoch, absl::Time now) {
   if (clocks_.epoch().has_value() && *clocks_.epoch() >= epoch) return true;
   uint32_t registered = 0;

@@ -104,6 +104,7 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       worker_records_[id].progress = {};  // a replacement starts afresh
       worker_records_[id].metrics_port = req.metrics_port();
       worker_seen_[id] = absl::Now();
+      if (consistency_ != Consistency::kAsp) LogWorkerJoined(id);
       resp.set_id(id);
       return resp;
     }

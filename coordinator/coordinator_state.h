@@ -94,6 +94,8 @@ class CoordinatorState {
   // After a completion: a worker with nothing left to do in the epoch leaves.
   void LeaveBarrierIfDone(uint32_t worker, uint32_t epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LeaveBarrierIfSilent(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Says how many workers the barrier still waits for before epoch 1.
+  void LogWorkerJoined(uint32_t worker) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillClockStatus(rpc::StatusResponse* resp) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const rpc::RunConfig config_;
