@@ -143,6 +143,7 @@ TEST(ConsistencyTest, ADeadWorkerLeavesTheBspBarrierAndTheRunCompletes) {
     ASSERT_LT(absl::Now(), give_up + absl::Seconds(30)) << "the barrier hung";
     absl::SleepFor(absl::Milliseconds(200));
   }
+  EXPECT_EQ(Get(Get(last, "run").struct_value(), "consistency").string_value(), "bsp");
   const auto& workers = Get(last, "workers").list_value();
   ASSERT_EQ(workers.values_size(), 2);
   EXPECT_FALSE(Get(workers.values(1).struct_value(), "alive").bool_value());
