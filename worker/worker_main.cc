@@ -15,9 +15,9 @@
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
+#include "worker/barrier_batch_clock.h"
 #include "worker/grpc_ps_client.h"
 #include "worker/loss.h"
-#include "worker/barrier_batch_clock.h"
 #include "worker/trainer.h"
 
 namespace psrec {
