@@ -138,6 +138,18 @@ std::string ClusterReportText(const ClusterReport& r) {
                                         s.done() ? "done" : "training", shown_epoch, s.epochs(),
                                         s.data_shards(), s.servers(), s.expected_servers(),
                                         s.workers(), mean_rate, current_rate));
+  const bool clocked = !s.consistency().empty() && s.consistency() != "asp";
+  if (clocked) {
+    absl::StrAppend(&out, absl::StrFormat("consistency: %s%s, clock spread %d, most clocks ahead "
+                                          "%d (whole run)\n",
+                                          s.consistency(),
+                                          s.consistency() == "ssp"
+                                              ? absl::StrFormat(" (staleness %d)", s.staleness())
+                                              : "",
+                                          s.clock_spread(), s.max_clock_ahead()));
+  } else {
+    absl::StrAppend(&out, "consistency: asp (no clock barrier)\n");
+  }
   for (const rpc::EpochSummary& e : s.history()) {
     // The loss is over completed shards only.
     const std::string loss = e.done_shards() > 0 ? absl::StrFormat("%.4f", e.loss()) : "-";
@@ -170,11 +182,17 @@ std::string ClusterReportText(const ClusterReport& r) {
       lease = absl::StrFormat("epoch %d shard %d: %d/%d examples", p.epoch() + 1, p.shard(),
                               p.examples_done(), p.shard_examples());
     }
+    std::string clock;
+    if (clocked) {
+      clock = absl::StrFormat("  clock %d%s, waited %.2fs", w.clock(),
+                              w.in_barrier() ? "" : " (out of the barrier)",
+                              w.clock_wait_seconds());
+    }
     absl::StrAppend(
         &out, absl::StrFormat("  worker %d  %s  seen %.1fs ago  %s  completed %d "
-                              "shards, %d examples\n",
+                              "shards, %d examples%s\n",
                               w.id(), w.alive() ? "alive" : "SILENT", w.seconds_since_seen(), lease,
-                              w.shards_completed(), w.examples_completed()));
+                              w.shards_completed(), w.examples_completed(), clock));
   }
   return out;
 }
@@ -219,22 +237,26 @@ std::string ClusterReportJson(const ClusterReport& r) {
                    : "null";
     workers.push_back(absl::StrFormat(
         "{\"id\": %d, \"alive\": %s, \"seconds_since_seen\": %.3f, \"lease\": %s, "
-        "\"shards_completed\": %d, \"examples_completed\": %d, \"metrics_port\": %d}",
+        "\"shards_completed\": %d, \"examples_completed\": %d, \"metrics_port\": %d, "
+        "\"clock\": %d, \"clock_wait_seconds\": %.3f, \"in_barrier\": %s}",
         w.id(), w.alive() ? "true" : "false", w.seconds_since_seen(), lease, w.shards_completed(),
-        w.examples_completed(), w.metrics_port()));
+        w.examples_completed(), w.metrics_port(), w.clock(), w.clock_wait_seconds(),
+        w.in_barrier() ? "true" : "false"));
   }
   return absl::StrFormat(
       "{\n  \"coordinator\": {\"address\": %s, \"health\": %s, \"metrics_port\": %d, "
       "\"uptime_seconds\": %.3f},\n"
       "  \"run\": {\"model\": %s, \"train\": %s, \"done\": %s, \"current_epoch\": %d, "
       "\"epochs\": %d, \"data_shards\": %d, \"servers\": %d, \"expected_servers\": %d, "
-      "\"workers\": %d, \"examples_per_second\": %.1f, \"current_examples_per_second\": %.1f},\n"
+      "\"workers\": %d, \"examples_per_second\": %.1f, \"current_examples_per_second\": %.1f, "
+      "\"consistency\": %s, \"staleness\": %d, \"clock_spread\": %d, \"max_clock_ahead\": %d},\n"
       "  \"epochs\": [%s],\n  \"servers\": [\n    %s\n  ],\n  \"workers\": [\n    %s\n  ]\n}\n",
       JsonString(r.coordinator), JsonString(r.coordinator_health), s.metrics_port(),
       s.uptime_seconds(), JsonString(s.model()), JsonString(s.train_path()),
       s.done() ? "true" : "false", std::min(s.current_epoch() + 1, s.epochs()), s.epochs(),
       s.data_shards(), s.servers(), s.expected_servers(), s.workers(), mean_rate, current_rate,
-      absl::StrJoin(epochs, ", "), absl::StrJoin(servers, ",\n    "),
+      JsonString(s.consistency().empty() ? "asp" : s.consistency()), s.staleness(),
+      s.clock_spread(), s.max_clock_ahead(), absl::StrJoin(epochs, ", "), absl::StrJoin(servers, ",\n    "),
       absl::StrJoin(workers, ",\n    "));
 }
 

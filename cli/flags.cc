@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/config_proto.h"
+#include "common/consistency.h"
 #include "common/lr_schedule.h"
 #include "common/model_spec.h"
 #include "common/rpc_util.h"
@@ -88,6 +89,16 @@ ABSL_FLAG(double, validation_fraction, 0.05,
 ABSL_FLAG(uint32_t, early_stopping, 0,
           "Stop after this many epochs without validation improvement (HR@10 for ranking, RMSE "
           "for rating); 0: off. Needs --validation=auto.");
+
+// ---- consistency -------------------------------------------------------------
+ABSL_FLAG(std::string, consistency, "asp",
+          "Consistency model (Li et al. 2014, 4.2), enforced by the coordinator; a clock is one "
+          "mini-batch per worker. asp (default): workers never wait. ssp: the fastest worker runs "
+          "at most --staleness clocks ahead of the slowest. bsp: every worker waits for every "
+          "other at each clock, and a fixed --seed gives the same result every run.");
+ABSL_FLAG(uint32_t, staleness, 3,
+          "--consistency=ssp: clocks the fastest worker may run ahead of the slowest (0 is bsp's "
+          "barrier without its ordering).");
 
 // ---- cluster ---------------------------------------------------------------
 ABSL_FLAG(uint32_t, servers, 2, "Parameter-server processes.");
@@ -317,6 +328,10 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   const uint32_t workers = std::max<uint32_t>(1, absl::GetFlag(FLAGS_workers));
   c.set_data_shards(pick(absl::GetFlag(FLAGS_data_shards), 2 * workers));
   if (auto s = SetScheduleAndValidation(&c); !s.ok()) return s;
+  const std::string consistency = absl::GetFlag(FLAGS_consistency);
+  if (auto parsed = ParseConsistency(consistency); !parsed.ok()) return parsed.status();
+  c.set_consistency(consistency.empty() ? "asp" : consistency);
+  c.set_staleness(absl::GetFlag(FLAGS_staleness));
   return c;
 }
 
@@ -405,6 +420,7 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   o.lease.epochs = o.config.epochs();
   o.lease.data_shards = o.config.data_shards();
   o.lease.gated = absl::GetFlag(FLAGS_gated);
+  o.lease.workers = std::max<uint32_t>(1, absl::GetFlag(FLAGS_workers));
   const double lease_timeout = absl::GetFlag(FLAGS_lease_timeout_seconds);
   if (!(lease_timeout > 0)) {
     return absl::InvalidArgumentError("--lease_timeout_seconds must be positive");

@@ -27,6 +27,7 @@ const FlagGroup kSchedule = {
     "learning-rate schedule, validation, early stopping",
     {"lr_schedule", "lr_decay_every", "lr_decay_rate", "lr_min_ratio", "warmup_epochs",
      "validation", "validation_fraction", "early_stopping"}};
+const FlagGroup kConsistency = {"consistency", {"consistency", "staleness"}};
 const FlagGroup kCommon = {"every role", {"log_level", "flagfile"}};
 
 // Abseil's own flags, handled by its parser; always accepted.
@@ -131,12 +132,13 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   if (role == "train") {
     FlagGroup data = kTrainData;
     data.flags.insert(data.flags.begin() + 1, {"test", "test_negatives"});
-    return {data, kModel, kSchedule, cluster_train, kCommon};
+    return {data, kModel, kSchedule, kConsistency, cluster_train, kCommon};
   }
   if (role == "coordinator") {
     return {kTrainData,
             kModel,
             kSchedule,
+            kConsistency,
             {"cluster",
              {"servers", "workers", "host", "port", "metrics_port", "lease_timeout_seconds",
               "linger_seconds", "model_out"}},

@@ -67,9 +67,25 @@ absl::Status WriteSyntheticDefault(const std::string& dir, TrainOptions* o) {
   return absl::OkStatus();
 }
 
+// The consistency model and what its clock barrier recorded (README
+// "Consistency"), from the coordinator's last status.
+std::string ConsistencyJsonFields(const rpc::RunConfig& config, const rpc::StatusResponse& s) {
+  std::vector<std::string> waits;
+  double total_wait = 0;
+  for (const rpc::WorkerStatus& w : s.worker_status()) {
+    waits.push_back(absl::StrFormat("%.4f", w.clock_wait_seconds()));
+    total_wait += w.clock_wait_seconds();
+  }
+  return absl::StrFormat(
+      "  \"consistency\": \"%s\",\n  \"staleness\": %d,\n  \"max_clock_ahead\": %d,\n"
+      "  \"clock_wait_seconds\": %.4f,\n  \"worker_clock_wait_seconds\": [%s],\n",
+      config.consistency().empty() ? "asp" : config.consistency(), config.staleness(),
+      s.max_clock_ahead(), total_wait, absl::StrJoin(waits, ", "));
+}
+
 std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
                         const std::vector<EpochRecord>& epochs, const RunOutcome& outcome,
-                        uint64_t examples, double seconds) {
+                        uint64_t examples, double seconds, const rpc::StatusResponse& last) {
   const std::string& task = config.task();
   const std::string no_metrics = task == "ranking" ? "\"hr_at_10\": null, \"ndcg_at_10\": null"
                                                    : "\"rmse\": null, \"mae\": null";
@@ -101,14 +117,15 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
       "  \"train_loss\": %.6f,\n  \"train_examples\": %d,\n  \"train_seconds\": %.4f,\n"
       "  \"examples_per_second\": %.1f,\n  \"servers\": %d,\n  \"workers\": %d,\n"
       "  \"dim\": %d,\n  \"batch_size\": %d,\n  \"lr\": %g,\n  \"optimizer\": \"%s\",\n"
-      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n"
+      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n%s"
       "  \"history\": [\n%s\n  ]\n}\n",
       task, config.model(), epochs.size(),
       final_epoch ? eval_fields(*final_epoch) : no_metrics, selection,
       final_epoch ? final_epoch->summary.loss() : 0.0, examples, seconds,
       seconds > 0 ? examples / seconds : 0.0, o.servers, o.workers, config.dim(),
       config.batch_size(), config.lr(), config.optimizer(), config.l2(), config.negatives(),
-      config.seed(), config.train_path(), absl::StrJoin(history, ",\n"));
+      config.seed(), config.train_path(), ConsistencyJsonFields(config, last),
+      absl::StrJoin(history, ",\n"));
 }
 
 class LocalCluster {
@@ -172,6 +189,12 @@ std::vector<ReportServer> ServerRows(const rpc::ShardMap& map) {
   return out;
 }
 
+// "asp", "ssp (staleness 3)" or "bsp".
+std::string DescribeConsistency(const rpc::RunConfig& config) {
+  if (config.consistency() == "ssp") return absl::StrFormat("ssp (staleness %d)", config.staleness());
+  return config.consistency().empty() ? "asp" : config.consistency();
+}
+
 TrainingReport BuildReport(const TrainOptions& o, const rpc::RunConfig& config,
                            const std::vector<EpochRecord>& epochs, const RunOutcome& outcome,
                            uint64_t examples, double seconds, std::vector<ReportServer> servers) {
@@ -193,6 +216,7 @@ TrainingReport BuildReport(const TrainOptions& o, const rpc::RunConfig& config,
               {"negatives", absl::StrCat(config.negatives())},
               {"validation", config.validation()},
               {"data_shards", absl::StrCat(config.data_shards())},
+              {"consistency", DescribeConsistency(config)},
               {"servers", absl::StrCat(o.servers)},
               {"workers", absl::StrCat(o.workers)},
               {"seed", absl::StrCat(config.seed())}};
@@ -316,11 +340,11 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   BestModelSnapshot snapshot(o.model_out);
 
   std::printf("training %s (%s) on %s: %d epochs, dim %d, batch %d, %s lr %g (%s), %d servers, "
-              "%d workers\n",
+              "%d workers, %s\n",
               config.model().c_str(), config.task().c_str(), config.train_path().c_str(),
               config.epochs(), config.dim(), config.batch_size(), config.optimizer().c_str(),
               config.lr(), DescribeLrSchedule(LrScheduleFromConfig(config)).c_str(), o.servers,
-              o.workers);
+              o.workers, DescribeConsistency(config).c_str());
   if (validate) {
     std::string patience;
     if (config.early_stopping() > 0) {
@@ -432,8 +456,11 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     std::printf("model written to %s\n", o.model_out.c_str());
   }
   if (!o.metrics_json.empty()) {
+    // The barrier's figures of the whole run (asp: zeros).
+    auto last = coordinator.GetStatus();
+    if (!last.ok()) return Fail(last.status());
     auto s = WriteFileAtomically(o.metrics_json,
-                                 MetricsJson(o, config, epochs, outcome, examples, seconds));
+                                 MetricsJson(o, config, epochs, outcome, examples, seconds, *last));
     if (!s.ok()) return Fail(s);
   }
   if (!o.report_dir.empty()) {

@@ -102,6 +102,18 @@ absl::Status CoordinatorClient::Gate(uint32_t epochs_allowed, bool stop) {
   return PSREC_COORD_CALL(Gate, req, resp);
 }
 
+absl::Status CoordinatorClient::FinishClock(uint32_t worker_id, uint32_t epoch, uint64_t clock) {
+  rpc::ClockRequest req;
+  req.set_worker_id(worker_id);
+  req.set_epoch(epoch);
+  req.set_clock(clock);
+  for (;;) {
+    rpc::ClockResponse resp;
+    if (auto s = PSREC_COORD_CALL(Clock, req, resp); !s.ok()) return s;
+    if (resp.proceed()) return absl::OkStatus();
+  }
+}
+
 #undef PSREC_COORD_CALL
 
 }  // namespace psrec

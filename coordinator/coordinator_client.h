@@ -33,6 +33,10 @@ class CoordinatorClient {
   absl::Status CompleteLease(const rpc::CompleteRequest& req);
   absl::StatusOr<rpc::StatusResponse> GetStatus();
   absl::Status Gate(uint32_t epochs_allowed, bool stop);
+  // ssp/bsp: reports that `worker_id` finished `clock` of `epoch` and returns
+  // once it may start the next one (asking again while the coordinator says
+  // wait). CANCELLED once `cancelled()` is true.
+  absl::Status FinishClock(uint32_t worker_id, uint32_t epoch, uint64_t clock);
 
   // Once `cancelled()` returns true, calls stop retrying and fail with
   // CANCELLED (checked before every try), so that a process told to stop

@@ -52,6 +52,40 @@ absl::Status SaveModel(const rpc::ShardMap& map, const rpc::RunConfig& config,
   return WriteModelManifest(dir, {config, static_cast<uint32_t>(map.server_addresses_size())});
 }
 
+// ssp/bsp clock barrier: per worker its clock and the time it waited, and
+// the spread between the fastest and the slowest (all 0 under asp).
+void AddClockCollectors(const CoordinatorState* state, PrometheusRegistry* registry) {
+  using Type = PrometheusRegistry::Type;
+  auto per_worker = [state](auto value) {
+    return [state, value](std::vector<Sample>* out) {
+      const rpc::StatusResponse s = state->Status();
+      for (const rpc::WorkerStatus& w : s.worker_status()) {
+        out->push_back({absl::StrCat("worker=\"", w.id(), "\""), value(w)});
+      }
+    };
+  };
+  registry->AddCollector(
+      "psrec_coordinator_clock_wait_seconds_total",
+      "Seconds each worker waited at the clock barrier (ssp, bsp).", Type::kCounter,
+      per_worker([](const rpc::WorkerStatus& w) { return w.clock_wait_seconds(); }));
+  registry->AddCollector(
+      "psrec_coordinator_worker_clock",
+      "Clocks (mini-batches) each worker finished in the current epoch (ssp, bsp).", Type::kGauge,
+      per_worker([](const rpc::WorkerStatus& w) { return static_cast<double>(w.clock()); }));
+  registry->AddCollector("psrec_coordinator_clock_spread",
+                         "Fastest minus slowest worker clock in the barrier now (ssp, bsp).",
+                         Type::kGauge, [state](std::vector<Sample>* out) {
+                           out->push_back(
+                               {"", static_cast<double>(state->Status().clock_spread())});
+                         });
+  registry->AddCollector(
+      "psrec_coordinator_clock_max_ahead",
+      "Most clocks a worker started ahead of the slowest, whole run (ssp: at most --staleness).",
+      Type::kGauge, [state](std::vector<Sample>* out) {
+        out->push_back({"", static_cast<double>(state->Status().max_clock_ahead())});
+      });
+}
+
 // Lease changes and progress, read from the state at scrape time.
 void AddCoordinatorCollectors(const CoordinatorState* state, PrometheusRegistry* registry) {
   using Type = PrometheusRegistry::Type;
@@ -84,6 +118,7 @@ void AddCoordinatorCollectors(const CoordinatorState* state, PrometheusRegistry*
                          [state](std::vector<Sample>* out) {
                            out->push_back({"", static_cast<double>(state->Status().workers())});
                          });
+  AddClockCollectors(state, registry);
 }
 
 }  // namespace
@@ -104,6 +139,10 @@ int RunCoordinator(const CoordinatorOptions& options) {
     return 1;
   }
   AddCoordinatorCollectors(&state, (*metrics)->registry());
+  service.set_clock_wait_histogram((*metrics)->registry()->AddHistogram(
+      "psrec_coordinator_clock_wait_call_seconds",
+      "How long one Clock call blocked at the barrier (ssp, bsp).", "",
+      LatencyBucketsSeconds()));
   state.set_metrics_port((*metrics)->port());
   int port = 0;
   auto server =
@@ -115,9 +154,10 @@ int RunCoordinator(const CoordinatorOptions& options) {
   ReportPort(options.ready_fd, port);
   // Nothing to recover yet: listening with the run's facts computed is ready.
   SetServing(server->get(), true);
-  spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards",
+  spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards; "
+               "consistency {}",
                options.host, port, options.expected_servers, options.lease.epochs,
-               options.lease.data_shards);
+               options.lease.data_shards, config.consistency().empty() ? "asp" : config.consistency());
   if ((*metrics)->port() > 0) {
     spdlog::info("metrics on http://{}:{}/metrics", options.host, (*metrics)->port());
   }

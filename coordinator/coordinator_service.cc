@@ -52,4 +52,12 @@ grpc::Status CoordinatorService::Gate(grpc::ServerContext*, const rpc::GateReque
   return grpc::Status::OK;
 }
 
+grpc::Status CoordinatorService::Clock(grpc::ServerContext*, const rpc::ClockRequest* req,
+                                       rpc::ClockResponse* resp) {
+  const absl::Time start = absl::Now();
+  *resp = state_->Clock(*req);
+  if (clock_wait_ != nullptr) clock_wait_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  return grpc::Status::OK;
+}
+
 }  // namespace psrec

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "common/prometheus.h"
 #include "coordinator/coordinator_state.h"
 #include "proto/psrec.grpc.pb.h"
 
@@ -14,6 +15,8 @@ class CoordinatorService final : public rpc::Coordinator::Service {
   explicit CoordinatorService(CoordinatorState* state) : state_(state) {}
   // Heartbeats answer shutdown = true from now on.
   void TellEveryoneToStop() { stop_.store(true); }
+  // Where Clock calls record how long they blocked (may stay null).
+  void set_clock_wait_histogram(Histogram* h) { clock_wait_ = h; }
 
   grpc::Status Register(grpc::ServerContext*, const rpc::RegisterRequest*,
                         rpc::RegisterResponse*) override;
@@ -28,10 +31,12 @@ class CoordinatorService final : public rpc::Coordinator::Service {
   grpc::Status GetStatus(grpc::ServerContext*, const rpc::StatusRequest*,
                          rpc::StatusResponse*) override;
   grpc::Status Gate(grpc::ServerContext*, const rpc::GateRequest*, rpc::GateResponse*) override;
+  grpc::Status Clock(grpc::ServerContext*, const rpc::ClockRequest*, rpc::ClockResponse*) override;
 
  private:
   CoordinatorState* state_;
   std::atomic<bool> stop_{false};
+  Histogram* clock_wait_ = nullptr;
 };
 
 }  // namespace psrec

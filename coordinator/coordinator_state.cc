@@ -15,8 +15,10 @@ CoordinatorState::CoordinatorState(rpc::RunConfig config, uint32_t expected_serv
     : config_(std::move(config)),
       expected_servers_(expected_servers),
       lease_(lease),
+      consistency_(ParseConsistency(config_.consistency()).value_or(Consistency::kAsp)),
       epochs_(lease.epochs),
-      epochs_allowed_(lease.gated ? 1 : lease.epochs) {
+      epochs_allowed_(lease.gated ? 1 : lease.epochs),
+      clocks_(AllowedLead(consistency_, config_.staleness())) {
   for (EpochState& e : epochs_) e.shards.resize(lease_.data_shards);
   server_addresses_.resize(expected_servers_);
   server_metrics_ports_.resize(expected_servers_);
@@ -88,6 +90,12 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       }
       if (id < worker_seen_.size()) {
         ReleaseLeasesOf(id);
+        if (clocks_.Leave(id)) {
+          spdlog::warn("worker {} registered again: it leaves the clock barrier until its next "
+                       "lease",
+                       id);
+          clock_advanced_.SignalAll();
+        }
       } else {
         // Ids never handed out read as long silent.
         worker_seen_.resize(id + 1, absl::InfinitePast());
@@ -96,6 +104,7 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
       worker_records_[id].progress = {};  // a replacement starts afresh
       worker_records_[id].metrics_port = req.metrics_port();
       worker_seen_[id] = absl::Now();
+      if (consistency_ != Consistency::kAsp) LogWorkerJoined(id);
       resp.set_id(id);
       return resp;
     }
@@ -177,18 +186,23 @@ rpc::LeaseResponse CoordinatorState::AcquireLease(uint32_t worker_id) {
     return resp;
   }
   ExpireSilentWorkers(now);
-  EpochState& e = epochs_[epoch];
-  for (uint32_t s = 0; s < e.shards.size(); ++s) {
-    if (e.shards[s].phase != ShardPhase::kPending) continue;
-    e.shards[s] = {ShardPhase::kLeased, worker_id};
-    ++lease_counters_.granted;
-    if (e.start == absl::InfinitePast()) e.start = now;
-    resp.set_kind(rpc::LeaseResponse::LEASE);
-    resp.set_epoch(epoch);
-    resp.set_shard(s);
+  if (consistency_ != Consistency::kAsp && !PrepareClockedEpoch(epoch, now)) {
+    resp.set_kind(rpc::LeaseResponse::WAIT);
     return resp;
   }
-  resp.set_kind(rpc::LeaseResponse::WAIT);
+  EpochState& e = epochs_[epoch];
+  const int s = ChooseShard(e, worker_id, now);
+  if (s < 0) {
+    resp.set_kind(rpc::LeaseResponse::WAIT);
+    return resp;
+  }
+  e.shards[s] = {ShardPhase::kLeased, worker_id};
+  ++lease_counters_.granted;
+  if (e.start == absl::InfinitePast()) e.start = now;
+  resp.set_kind(rpc::LeaseResponse::LEASE);
+  resp.set_epoch(epoch);
+  resp.set_shard(static_cast<uint32_t>(s));
+  if (consistency_ != Consistency::kAsp) resp.set_clock(clocks_.Enter(worker_id));
   return resp;
 }
 
@@ -218,6 +232,7 @@ absl::Status CoordinatorState::CompleteLease(const rpc::CompleteRequest& req) {
   if (e.done_shards == lease_.data_shards) {
     e.seconds = absl::ToDoubleSeconds(absl::Now() - e.start);
   }
+  if (consistency_ != Consistency::kAsp) LeaveBarrierIfDone(req.worker_id(), req.epoch());
   return absl::OkStatus();
 }
 
@@ -312,7 +327,11 @@ rpc::StatusResponse CoordinatorState::Status() const {
     w->set_shards_completed(r.shards_completed);
     w->set_examples_completed(r.examples_completed);
     w->set_metrics_port(r.metrics_port);
+    w->set_clock(clocks_.clock(i));
+    w->set_clock_wait_seconds(clocks_.wait_seconds(i));
+    w->set_in_barrier(clocks_.InBarrier(i));
   }
+  FillClockStatus(&resp);
   for (uint32_t i = 0; i < epochs_.size(); ++i) {
     const EpochState& e = epochs_[i];
     if (e.start == absl::InfinitePast()) break;

@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/consistency.h"
+#include "coordinator/clock_table.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -24,6 +26,10 @@ struct LeaseOptions {
   bool gated = false;
   // A worker silent this long loses its leases; its shards go back to the pool.
   absl::Duration lease_timeout = absl::Seconds(30);
+  // ssp/bsp (the run config's consistency): the workers of the run. Leases
+  // wait until this many registered; worker w owns the shards s with
+  // s % workers == w and gets them in order (README "Consistency").
+  uint32_t workers = 1;
 };
 
 // How often leases changed hands, for the metrics endpoint.
@@ -45,6 +51,9 @@ class CoordinatorState {
   rpc::LeaseResponse AcquireLease(uint32_t worker_id);
   absl::Status CompleteLease(const rpc::CompleteRequest& req);
   void Gate(uint32_t epochs_allowed, bool stop);
+  // ssp/bsp: the worker finished a clock; blocks (about a second at most)
+  // until the barrier lets it start the next one. See rpc::ClockRequest.
+  rpc::ClockResponse Clock(const rpc::ClockRequest& req);
   rpc::StatusResponse Status() const;
   bool done() const;
   LeaseCounters lease_counters() const;
@@ -73,10 +82,26 @@ class CoordinatorState {
   uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillEpochProgress(uint32_t epoch, rpc::EpochSummary* h) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Consistency (ssp/bsp), in coordinator/consistency_leases.cc.
+  bool Alive(uint32_t worker, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The shard `worker` gets next in epoch `e`, or -1: asp any pending one;
+  // ssp/bsp its own in order, then one whose owner is dead (ssp: any).
+  int ChooseShard(const EpochState& e, uint32_t worker, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Before granting a lease of `epoch`: false while the barrier cannot start
+  // (not every worker registered); starts the epoch's barrier once.
+  bool PrepareClockedEpoch(uint32_t epoch, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a completion: a worker with nothing left to do in the epoch leaves.
+  void LeaveBarrierIfDone(uint32_t worker, uint32_t epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LeaveBarrierIfSilent(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Says how many workers the barrier still waits for before epoch 1.
+  void LogWorkerJoined(uint32_t worker) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillClockStatus(rpc::StatusResponse* resp) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const rpc::RunConfig config_;
   const uint32_t expected_servers_;
   const LeaseOptions lease_;
+  const Consistency consistency_;
 
   mutable absl::Mutex mu_;
   // One slot per expected server, by shard index; "" while free.
@@ -101,6 +126,8 @@ class CoordinatorState {
   int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> ring_positions_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> ring_owners_ ABSL_GUARDED_BY(mu_);
+  ClockTable clocks_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar clock_advanced_;  // a clock finished or a worker left
 };
 
 }  // namespace psrec

@@ -78,6 +78,13 @@ grpc::Status ParameterServerService::Pull(grpc::ServerContext*, const rpc::PullR
     resp->mutable_found()->resize(n);
     found = reinterpret_cast<uint8_t*>(resp->mutable_found()->data());
   }
+  // bsp: a pull sees exactly the clocks before its own; a read-only pull
+  // (evaluation, between epochs) sees everything pushed.
+  if (req->read_only()) {
+    ordered_pushes_.ApplyAll();
+  } else if (req->clock() > 0) {
+    ordered_pushes_.ApplyBefore(req->clock());
+  }
   table->Pull(keys, reinterpret_cast<float*>(values->data()), found);
   resp->set_dim(table->dim());
   pulls_.fetch_add(1, std::memory_order_relaxed);
@@ -114,7 +121,13 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "push refused: gradient contains NaN or infinity");
   }
-  table->Push(keys, grads.data(), shard()->lr() * lr_scale);
+  if (req->clock() > 0) {
+    ordered_pushes_.ApplyBefore(req->clock());
+    ordered_pushes_.Add(req->clock(), req->worker_id(), table, keys, grads,
+                        shard()->lr() * lr_scale);
+  } else {
+    table->Push(keys, grads.data(), shard()->lr() * lr_scale);
+  }
   resp->set_applied(static_cast<uint32_t>(n));
   pushes_.fetch_add(1, std::memory_order_relaxed);
   return grpc::Status::OK;
@@ -147,6 +160,7 @@ grpc::Status ParameterServerService::Save(grpc::ServerContext*, const rpc::SaveR
   ShardState* s = shard();
   if (s == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not configured");
   if (req->dir().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "dir is empty");
+  ordered_pushes_.ApplyAll();
   auto rows = s->Save(req->dir());
   if (!rows.ok()) return ToGrpc(rows.status());
   resp->set_rows(*rows);

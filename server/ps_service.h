@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/shutdown_signal.h"
 #include "proto/psrec.grpc.pb.h"
+#include "server/ordered_push_buffer.h"
 #include "server/shard_state.h"
 
 namespace psrec {
@@ -44,6 +45,8 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   std::atomic<ShardState*> shard_ptr_{nullptr};
   ShutdownSignal* shutdown_;
   std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0};
+  // bsp: pushes tagged with a clock wait here (README "Consistency").
+  OrderedPushBuffer ordered_pushes_;
 };
 
 }  // namespace psrec

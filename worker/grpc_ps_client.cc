@@ -134,6 +134,7 @@ absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
       c.req.set_protocol_version(kProtocolVersion);
       c.req.set_table(op.table);
       c.req.set_read_only(read_only);
+      if (!read_only) c.req.set_clock(clock_tag_);
       std::string* keys = c.req.mutable_keys();
       keys->resize(slice.positions.size() * sizeof(uint64_t));
       uint64_t* k = reinterpret_cast<uint64_t*>(keys->data());
@@ -188,6 +189,10 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
       c.req.set_protocol_version(kProtocolVersion);
       c.req.set_table(op.table);
       if (op.lr_scale != 1.0f) c.req.set_lr_scale(op.lr_scale);
+      if (clock_tag_ != 0) {
+        c.req.set_clock(clock_tag_);
+        c.req.set_worker_id(worker_id_);
+      }
       std::string* keys = c.req.mutable_keys();
       std::string* grads = c.req.mutable_grads();
       keys->resize(slice.positions.size() * sizeof(uint64_t));

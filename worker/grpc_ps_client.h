@@ -32,6 +32,12 @@ class GrpcPsClient : public PsClient {
   // Retries stop (with CANCELLED) once `cancelled()` is true: a worker told
   // to shut down must not keep retrying servers that are going away.
   void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+  // bsp: tags the following pulls and pushes with this clock (common/
+  // consistency.h ClockTag; 0: untagged) and pushes with the worker's id.
+  void set_clock(uint64_t tag, uint32_t worker_id) {
+    clock_tag_ = tag;
+    worker_id_ = worker_id;
+  }
 
   // Asks every server to write its shard of the model into `dir`.
   absl::Status SaveAll(const std::string& dir);
@@ -53,6 +59,8 @@ class GrpcPsClient : public PsClient {
   std::vector<bool> dense_;     // by table id
   absl::Duration retry_budget_;
   std::function<bool()> cancelled_ = [] { return false; };
+  uint64_t clock_tag_ = 0;
+  uint32_t worker_id_ = 0;
 };
 
 }  // namespace psrec

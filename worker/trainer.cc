@@ -85,6 +85,7 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
       }
       batch_labels_.assign(batch_users_.size(), 0.0f);
     }
+    if (clock_ != nullptr) clock_->BeginBatch();
     if (auto s = assembler_.Gather(batch_users_, batch_items_, /*read_only=*/false); !s.ok()) {
       return s;
     }
@@ -106,6 +107,9 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     // progress stands for the epoch's.
     const double lr_scale = schedule_.Multiplier(epoch, 0.5 * (begin + end) / total);
     if (auto s = assembler_.Push(grads_, static_cast<float>(lr_scale)); !s.ok()) return s;
+    if (clock_ != nullptr) {
+      if (auto s = clock_->EndBatch(); !s.ok()) return s;
+    }
     result.examples += end - begin;
     result.loss_sum += loss * static_cast<double>(end - begin);
     shard_examples_done_.store(result.examples, std::memory_order_relaxed);

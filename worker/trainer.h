@@ -15,6 +15,7 @@
 #include "common/lr_schedule.h"
 #include "proto/psrec.pb.h"
 #include "worker/batch_assembler.h"
+#include "worker/batch_clock.h"
 #include "worker/loss.h"
 #include "worker/models.h"
 #include "worker/negative_sampler.h"
@@ -38,6 +39,9 @@ class Trainer {
                                          uint32_t shard_id,
                                          const std::function<bool()>& stop = [] { return false; });
 
+  // ssp/bsp: told about every batch (one clock); null (asp): nothing waits.
+  void set_batch_clock(BatchClock* clock) { clock_ = clock; }
+
   // Progress through the shard TrainShard is on (or last finished), for the
   // heartbeat thread: readable while TrainShard runs.
   uint64_t shard_examples_done() const { return shard_examples_done_.load(); }
@@ -53,6 +57,7 @@ class Trainer {
 
  private:
   const rpc::RunConfig& config_;
+  BatchClock* clock_ = nullptr;
   const Model* model_;
   const NegativeSampler* sampler_;
   const Loss loss_;

@@ -15,6 +15,7 @@
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
+#include "worker/barrier_batch_clock.h"
 #include "worker/grpc_ps_client.h"
 #include "worker/loss.h"
 #include "worker/trainer.h"
@@ -107,6 +108,11 @@ int RunWorker(const WorkerOptions& options) {
   if (!model.ok()) return Fail(model.status(), "model");
   (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });
   Trainer trainer(config, model->get(), ps->get(), sampler.get());
+  auto consistency = ParseConsistency(config.consistency());
+  if (!consistency.ok()) return Fail(consistency.status(), "consistency");
+  // ssp/bsp: every batch is a clock of the coordinator's barrier.
+  BarrierBatchClock batch_clock(*consistency, id, &coordinator, ps->get());
+  if (*consistency != Consistency::kAsp) trainer.set_batch_clock(&batch_clock);
   spdlog::info("joined: {} interactions in {} data shards, {} servers; health on port {}",
                data->size(), num_shards, map->server_addresses_size(), port);
   SetServing(health_server->get(), true);
@@ -149,6 +155,7 @@ int RunWorker(const WorkerOptions& options) {
     trainer.ResetProgress();
     leased_epoch.store(lease->epoch());
     leased_shard.store(lease->shard());
+    batch_clock.StartLease(lease->epoch(), lease->clock());
     auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard(),
                                      [&shutdown] { return shutdown.requested(); });
     leased_shard.store(-1);
