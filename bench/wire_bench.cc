@@ -164,13 +164,13 @@ absl::Status Run(const BenchOptions& o) {
   if (!server.ok()) return server.status();
   if (auto p = server->WaitForPort(absl::Seconds(30)); !p.ok()) return p.status();
 
-  CoordinatorClient cc(caddr);
+  CoordinatorClient cc(caddr, RpcOptions());
   auto reg = cc.Register(rpc::ROLE_WORKER, "");
   if (!reg.ok()) return reg.status();
   auto map = cc.WaitForShardMap(absl::Seconds(30));
   if (!map.ok()) return map.status();
   const std::vector<TableConfig> tables = TablesFromConfig(reg->config());
-  auto ps = GrpcPsClient::Create(*map, tables);
+  auto ps = GrpcPsClient::Create(*map, tables, RpcOptions());
   if (!ps.ok()) return ps.status();
 
   const TableConfig* sparse = nullptr;

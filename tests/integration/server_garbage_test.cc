@@ -41,7 +41,7 @@ class ServerGarbageTest : public ::testing::Test {
     server_ = std::make_unique<ChildProcess>(std::move(*server));
     auto port = server_->WaitForPort(absl::Seconds(30));
     ASSERT_TRUE(port.ok()) << port.status();
-    stub_ = rpc::ParameterServer::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", *port)));
+    stub_ = rpc::ParameterServer::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", *port), RpcOptions()));
     // The server answers UNAVAILABLE until it has its configuration.
     for (int i = 0; i < 200; ++i) {
       if (Pull(ValidPull()).ok()) break;
@@ -93,7 +93,7 @@ TEST_F(ServerGarbageTest, RejectsGarbageAndKeepsServing) {
   EXPECT_EQ(Pull(version).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   rpc::PullRequest huge = ValidPull();
-  huge.mutable_keys()->assign((kMaxKeysPerRequest + 1) * sizeof(uint64_t), '\1');
+  huge.mutable_keys()->assign((kDefaultMaxKeysPerRequest + 1) * sizeof(uint64_t), '\1');
   EXPECT_EQ(Pull(huge).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 
   rpc::PushRequest short_grads;

@@ -46,7 +46,7 @@ class PsServiceLrScaleTest : public ::testing::Test {
     ASSERT_TRUE(shard.ok()) << shard.status();
     service_.SetShard(std::move(*shard));
     int port = 0;
-    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port);
+    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port, RpcOptions());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     address_ = absl::StrCat("127.0.0.1:", port);
@@ -55,7 +55,8 @@ class PsServiceLrScaleTest : public ::testing::Test {
     Ring ring = Ring::Build(1);
     for (uint64_t p : ring.positions()) map.add_ring_positions(p);
     for (uint32_t o : ring.owners()) map.add_ring_owners(o);
-    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), absl::Seconds(10));
+    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), RpcOptions(),
+                                       absl::Seconds(10));
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }
@@ -106,7 +107,7 @@ TEST_F(PsServiceLrScaleTest, GrpcPushAppliesLrTimesScale) {
 }
 
 TEST_F(PsServiceLrScaleTest, UnsetScaleOnTheWireMeansOneAndBadScalesAreRefused) {
-  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_));
+  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_, RpcOptions()));
   const std::vector<float> grad = {1.0f, 1.0f, 1.0f, 1.0f};
   auto push = [&](float scale, bool set) {
     rpc::PushRequest req;
