@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/health.h"
+#include "common/malformed_request.h"
 #include "common/rpc_util.h"
 #include "proto/psrec.pb.h"
 
@@ -142,11 +143,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServerWithMetrics(
     static grpc::CallbackGenericService* const unimplemented = new grpc::CallbackGenericService;
     builder.RegisterCallbackGenericService(unimplemented);
   }
-  if (metrics != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(metrics->MakeInterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(creators));
-  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  // First, so that the metrics record the status it gives.
+  creators.push_back(MakeMalformedRequestInterceptorFactory());
+  if (metrics != nullptr) creators.push_back(metrics->MakeInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *bound_port == 0) {
     return absl::UnavailableError(absl::StrCat(
