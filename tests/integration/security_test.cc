@@ -205,6 +205,14 @@ TEST_F(SecurityTest, RefusesStrangers) {
             grpc::StatusCode::UNAVAILABLE)
       << "the client does not trust the cluster's CA";
 
+  // --tls_server_name: the name checked in the server's certificate.
+  RpcOptions named = Client(c.client_cert, c.client_key, c.ca, c.token);
+  named.security.files.tls_server_name = "localhost";
+  EXPECT_EQ(CoordinatorStatus(named), grpc::StatusCode::OK) << "a name the certificate carries";
+  named.security.files.tls_server_name = "elsewhere.example";
+  EXPECT_EQ(CoordinatorStatus(named), grpc::StatusCode::UNAVAILABLE)
+      << "a name the certificate does not carry";
+
   // Valid TLS, but the token is missing or wrong.
   EXPECT_EQ(CoordinatorStatus(Client(c.client_cert, c.client_key, c.ca, "")),
             grpc::StatusCode::UNAUTHENTICATED)
