@@ -66,7 +66,8 @@ class TokenChecker : public grpc::AuthMetadataProcessor {
     if (counter != nullptr) counter->Add();
     std::string who = "unnamed client";
     std::vector<std::string> names;
-    for (const grpc::string_ref& n : context.GetPeerIdentity()) names.emplace_back(n.data(), n.size());
+    for (const grpc::string_ref& n : context.GetPeerIdentity())
+      names.emplace_back(n.data(), n.size());
     if (!names.empty()) who = absl::StrCat("client certificate ", absl::StrJoin(names, ","));
     {
       absl::MutexLock lock(&mu_);

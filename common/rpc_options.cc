@@ -34,9 +34,10 @@ absl::StatusOr<RpcSecurity> LoadRpcSecurity(const RpcSecurityFiles& files) {
   const int given = !files.tls_cert.empty() + !files.tls_key.empty() + !files.tls_ca.empty();
   if (given != 0 && given != 3) {
     std::string missing;
-    for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"tls_cert", files.tls_cert},
-                                      {"tls_key", files.tls_key},
-                                      {"tls_ca", files.tls_ca}}) {
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string&>{"tls_cert", files.tls_cert},
+          {"tls_key", files.tls_key},
+          {"tls_ca", files.tls_ca}}) {
       if (value.empty()) absl::StrAppend(&missing, missing.empty() ? "" : " and ", "--", flag);
     }
     return absl::InvalidArgumentError(absl::StrCat(
@@ -78,9 +79,9 @@ absl::StatusOr<RpcSecurity> LoadRpcSecurity(const RpcSecurityFiles& files) {
     // The token travels as an HTTP/2 header value: printable ASCII only.
     for (char c : s.token) {
       if (c < 0x20 || c > 0x7e) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "--auth_token_file=%s: the token must be printable ASCII on one line",
-            files.auth_token_file));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("--auth_token_file=%s: the token must be printable ASCII on one line",
+                            files.auth_token_file));
       }
     }
   }
@@ -89,16 +90,16 @@ absl::StatusOr<RpcSecurity> LoadRpcSecurity(const RpcSecurityFiles& files) {
 
 absl::Status ValidateRpcLimits(const RpcLimits& limits) {
   if (limits.max_message_bytes < 4096) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--max_message_bytes=%d: must be at least 4096", limits.max_message_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--max_message_bytes=%d: must be at least 4096", limits.max_message_bytes));
   }
   if (limits.max_keys_per_request == 0) {
     return absl::InvalidArgumentError("--max_keys_per_request must be at least 1");
   }
   if (limits.max_concurrent_requests < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--max_concurrent_requests=%d: must be 0 (no limit) or more",
-        limits.max_concurrent_requests));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--max_concurrent_requests=%d: must be 0 (no limit) or more",
+                        limits.max_concurrent_requests));
   }
   return absl::OkStatus();
 }

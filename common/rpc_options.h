@@ -21,9 +21,9 @@ inline constexpr int kDefaultMaxConcurrentRequests = 1024;
 // The files as given on the command line (`psrec train` hands the paths on to
 // its children).
 struct RpcSecurityFiles {
-  std::string tls_cert;    // this process's certificate chain (PEM)
-  std::string tls_key;     // its private key (PEM)
-  std::string tls_ca;      // the CA that signs every psrec process (PEM)
+  std::string tls_cert;         // this process's certificate chain (PEM)
+  std::string tls_key;          // its private key (PEM)
+  std::string tls_ca;           // the CA that signs every psrec process (PEM)
   std::string tls_server_name;  // name checked in servers' certificates; "": the dialed host
   std::string auth_token_file;
 };

@@ -27,8 +27,8 @@ constexpr char kToken[] = "s3cret-cluster-token";
 // Certificates of one test run, made once.
 struct Certs {
   std::string dir;
-  std::string ca, node_cert, node_key;    // the cluster's CA; every role's cert (127.0.0.1)
-  std::string client_cert, client_key;    // an operator's client certificate, same CA
+  std::string ca, node_cert, node_key;  // the cluster's CA; every role's cert (127.0.0.1)
+  std::string client_cert, client_key;  // an operator's client certificate, same CA
   std::string stranger_cert, stranger_key, stranger_ca;  // another CA and a cert it signed
   std::string token, wrong_token;
 };
@@ -44,13 +44,13 @@ bool MakeCa(const std::string& dir, const std::string& name) {
 }
 bool MakeCert(const std::string& dir, const std::string& ca, const std::string& name,
               const std::string& san) {
-  return Sh(absl::StrCat(
-      "cd '", dir, "' && printf 'subjectAltName=", san,
-      "\\nextendedKeyUsage=serverAuth,clientAuth\\n' > ", name, ".ext && ",
-      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ", name,
-      ".key -out ", name, ".csr -subj /CN=", name, " && openssl x509 -req -in ", name,
-      ".csr -CA ", ca, ".pem -CAkey ", ca, ".key -CAcreateserial -days 1 -out ", name,
-      ".pem -extfile ", name, ".ext"));
+  return Sh(
+      absl::StrCat("cd '", dir, "' && printf 'subjectAltName=", san,
+                   "\\nextendedKeyUsage=serverAuth,clientAuth\\n' > ", name, ".ext && ",
+                   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ",
+                   name, ".key -out ", name, ".csr -subj /CN=", name, " && openssl x509 -req -in ",
+                   name, ".csr -CA ", ca, ".pem -CAkey ", ca, ".key -CAcreateserial -days 1 -out ",
+                   name, ".pem -extfile ", name, ".ext"));
 }
 
 const Certs* MakeCerts() {
@@ -171,8 +171,9 @@ const Certs* SecurityTest::certs_ = nullptr;
 
 TEST_F(SecurityTest, TrainsWithTlsAndToken) {
   const std::string metrics = testing_util::MakeTempDir("security_train") + "/metrics.json";
-  std::vector<std::string> args = {"train", "--epochs=1", "--servers=2", "--workers=2",
-                                   "--metrics_json=" + metrics, "--log_level=warn"};
+  std::vector<std::string> args = {
+      "train",           "--epochs=1", "--servers=2", "--workers=2", "--metrics_json=" + metrics,
+      "--log_level=warn"};
   for (const std::string& f : ClusterFlags()) args.push_back(f);
   auto r = RunPsrec(args, 120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -256,10 +257,10 @@ TEST_F(SecurityTest, HealthAndStatusTakeTheSameFlags) {
   auto st = RunPsrec(status, 30);
   ASSERT_EQ(st.exit_code, 0) << st.err;
   EXPECT_TRUE(absl::StrContains(st.out, "\"health\": \"SERVING\"")) << st.out;
-  auto no_token = RunPsrec({"status", "--coordinator=" + coordinator_address_,
-                            "--tls_cert=" + certs_->client_cert,
-                            "--tls_key=" + certs_->client_key, "--tls_ca=" + certs_->ca},
-                           30);
+  auto no_token = RunPsrec(
+      {"status", "--coordinator=" + coordinator_address_, "--tls_cert=" + certs_->client_cert,
+       "--tls_key=" + certs_->client_key, "--tls_ca=" + certs_->ca},
+      30);
   EXPECT_EQ(no_token.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(no_token.err, "no auth token")) << no_token.err;
 }
