@@ -83,7 +83,7 @@ class SecurityTest : public ::testing::Test {
     if (Sh("openssl version")) certs_ = MakeCerts();
   }
   void SetUp() override {
-    if (!Sh("openssl version")) GTEST_SKIP() << "openssl is not installed";
+    PSREC_REQUIRE(Sh("openssl version"), "openssl");
     ASSERT_NE(certs_, nullptr) << "openssl failed to make the test certificates";
     const std::string dir = testing_util::MakeTempDir("security");
     train_ = dir + "/train.rating";
