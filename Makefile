@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality bench clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost test-security quality bench clean
 
 all: build
 
@@ -40,6 +40,10 @@ test-integration: build
 # deploy/: cluster.sh, the Kubernetes manifests (label `deploy`).
 test-deploy: build deploy-tools
 	cd $(BUILD_DIR) && ctest --output-on-failure -L deploy
+
+# TLS, client certificates and the token between real processes (label `security`).
+test-security: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L security
 
 # A cluster across network namespaces (needs root; label `multihost`).
 test-multihost: build

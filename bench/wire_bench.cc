@@ -5,6 +5,9 @@
 // 1 and 8 requests in flight. Prints one JSON line per case.
 //
 //   psrec_wire_bench --psrec=PATH [--seconds=S] [--inflight=1,8] [--only="push 100k"]
+//                    [--tls_dir=DIR]
+// --tls_dir: DIR/node.pem, node.key, ca.pem and token secure every connection
+// (README "Security"), to measure what TLS and the token cost.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -25,6 +28,7 @@
 #include "common/config_proto.h"
 #include "common/file_util.h"
 #include "common/malloc_tuning.h"
+#include "common/rpc_options.h"
 #include "coordinator/coordinator_client.h"
 #include "worker/grpc_ps_client.h"
 
@@ -36,6 +40,7 @@ struct BenchOptions {
   double seconds = 2.0;
   std::vector<int> inflight = {1, 8};
   std::string only;  // run only cases whose "op case" contains this
+  std::string tls_dir;
 };
 
 struct Case {
@@ -139,6 +144,15 @@ absl::Status RunCase(GrpcPsClient& ps, const Case& c, bool push, int inflight, d
 }
 
 absl::Status Run(const BenchOptions& o) {
+  RpcOptions rpc;
+  std::vector<std::string> rpc_flags;
+  if (!o.tls_dir.empty()) {
+    auto security = LoadRpcSecurity({o.tls_dir + "/node.pem", o.tls_dir + "/node.key",
+                                     o.tls_dir + "/ca.pem", "", o.tls_dir + "/token"});
+    if (!security.ok()) return security.status();
+    rpc.security = std::move(*security);
+    rpc_flags = RpcOptionsAsFlags(rpc);
+  }
   // The coordinator needs a training file; the bench never trains on it.
   const std::string dir = absl::StrCat("/tmp/psrec_wire_bench_", getpid());
   if (auto s = MakeDirs(dir); !s.ok()) return s;
@@ -147,30 +161,30 @@ absl::Status Run(const BenchOptions& o) {
 
   // mlp rows are mlp_dim floats; layer2 of a 1024,1024 tower is a dense
   // tensor of 1024 + 1024 x 1024 floats, about 4 MB.
-  auto coordinator = ChildProcess::Spawn(
-      "coordinator",
-      {"coordinator", "--train=" + train, "--servers=1", "--workers=1", "--model=mlp",
-       "--mlp_dim=32", "--layers=1024,1024", "--optimizer=adagrad", "--host=127.0.0.1",
-       "--port=0", "--log_level=warning"},
-      o.psrec);
+  std::vector<std::string> coordinator_args = {
+      "coordinator", "--train=" + train, "--servers=1", "--workers=1", "--model=mlp",
+      "--mlp_dim=32", "--layers=1024,1024", "--optimizer=adagrad", "--host=127.0.0.1",
+      "--port=0", "--log_level=warning"};
+  coordinator_args.insert(coordinator_args.end(), rpc_flags.begin(), rpc_flags.end());
+  auto coordinator = ChildProcess::Spawn("coordinator", coordinator_args, o.psrec);
   if (!coordinator.ok()) return coordinator.status();
   auto cport = coordinator->WaitForPort(absl::Seconds(30));
   if (!cport.ok()) return cport.status();
   const std::string caddr = absl::StrCat("127.0.0.1:", *cport);
-  auto server = ChildProcess::Spawn(
-      "server",
-      {"server", "--coordinator=" + caddr, "--host=127.0.0.1", "--port=0", "--log_level=warning"},
-      o.psrec);
+  std::vector<std::string> server_args = {"server", "--coordinator=" + caddr, "--host=127.0.0.1",
+                                          "--port=0", "--log_level=warning"};
+  server_args.insert(server_args.end(), rpc_flags.begin(), rpc_flags.end());
+  auto server = ChildProcess::Spawn("server", server_args, o.psrec);
   if (!server.ok()) return server.status();
   if (auto p = server->WaitForPort(absl::Seconds(30)); !p.ok()) return p.status();
 
-  CoordinatorClient cc(caddr);
+  CoordinatorClient cc(caddr, rpc);
   auto reg = cc.Register(rpc::ROLE_WORKER, "");
   if (!reg.ok()) return reg.status();
   auto map = cc.WaitForShardMap(absl::Seconds(30));
   if (!map.ok()) return map.status();
   const std::vector<TableConfig> tables = TablesFromConfig(reg->config());
-  auto ps = GrpcPsClient::Create(*map, tables);
+  auto ps = GrpcPsClient::Create(*map, tables, rpc);
   if (!ps.ok()) return ps.status();
 
   const TableConfig* sparse = nullptr;
@@ -225,6 +239,8 @@ int main(int argc, char** argv) {
     if (absl::StartsWith(a, "--psrec=")) {
       o.psrec = a.substr(8);
     } else if (absl::StartsWith(a, "--seconds=") && absl::SimpleAtod(a.substr(10), &o.seconds)) {
+    } else if (absl::StartsWith(a, "--tls_dir=")) {
+      o.tls_dir = a.substr(10);
     } else if (absl::StartsWith(a, "--only=")) {
       o.only = a.substr(7);
     } else if (absl::StartsWith(a, "--inflight=")) {
@@ -238,7 +254,7 @@ int main(int argc, char** argv) {
         o.inflight.push_back(v);
       }
     } else {
-      std::fprintf(stderr, "usage: %s [--psrec=PATH] [--seconds=S] [--inflight=1,8] [--only=\"push 1k\"]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--psrec=PATH] [--seconds=S] [--inflight=1,8] [--only=\"push 1k\"] [--tls_dir=DIR]\n", argv[0]);
       return 2;
     }
   }

@@ -100,19 +100,19 @@ std::string MiB(uint64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 104
 absl::StatusOr<ClusterReport> CollectClusterReport(const StatusOptions& options) {
   ClusterReport report;
   report.coordinator = options.coordinator;
-  CoordinatorClient coordinator(options.coordinator, options.timeout);
+  CoordinatorClient coordinator(options.coordinator, options.rpc, options.timeout);
   auto status = coordinator.GetStatus();
   if (!status.ok()) return status.status();
   report.status = std::move(*status);
-  auto health = CheckHealth(options.coordinator, "", options.timeout);
+  auto health = CheckHealth(options.coordinator, "", options.timeout, options.rpc);
   report.coordinator_health = health.ok() ? *health : "DOWN";
   for (const rpc::ServerStatus& s : report.status.server_status()) {
     ServerReport r;
     r.server = s;
-    auto h = CheckHealth(s.address(), "", options.timeout);
+    auto h = CheckHealth(s.address(), "", options.timeout, options.rpc);
     r.health = h.ok() ? *h : "DOWN";
     if (!h.ok()) r.error = std::string(h.status().message());
-    auto stub = rpc::ParameterServer::NewStub(MakeChannel(s.address()));
+    auto stub = rpc::ParameterServer::NewStub(MakeChannel(s.address(), options.rpc));
     grpc::ClientContext ctx;
     SetDeadline(&ctx, options.timeout);
     const grpc::Status g = stub->Stats(&ctx, rpc::StatsRequest(), &r.stats);

@@ -12,6 +12,7 @@
 #include "common/consistency.h"
 #include "common/lr_schedule.h"
 #include "common/model_spec.h"
+#include "common/rpc_options.h"
 #include "common/rpc_util.h"
 
 // ---- data -----------------------------------------------------------------
@@ -129,6 +130,30 @@ ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows 
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
           "How long to wait for a peer (start-up, unreachable servers) before failing.");
 
+// ---- security and limits (every role that speaks gRPC) -------------------------
+ABSL_FLAG(std::string, tls_cert, "",
+          "TLS: this process's certificate (PEM), signed by --tls_ca; it serves with it and "
+          "presents it as a client. With --tls_key and --tls_ca, every connection is TLS and "
+          "servers refuse clients without a certificate from --tls_ca. Empty: plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "TLS: the private key of --tls_cert (PEM).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS: the CA certificate (PEM) that signed every psrec process's certificate; peers "
+          "are verified against it.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "TLS: the name to check in servers' certificates instead of the host dialed (when "
+          "certificates name a service, not every address).");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "A file holding the cluster's shared token (whitespace trimmed; needs TLS). Every call "
+          "carries it; servers refuse calls without it or with another one (UNAUTHENTICATED).");
+ABSL_FLAG(int, max_message_bytes, psrec::kDefaultMaxMessageBytes,
+          "Largest gRPC message sent or accepted; larger ones get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(uint32_t, max_keys_per_request, psrec::kDefaultMaxKeysPerRequest,
+          "server: keys one pull or push may carry (more: RESOURCE_EXHAUSTED); clients split "
+          "their requests below it (at most 8192 keys each).");
+ABSL_FLAG(int, max_concurrent_requests, psrec::kDefaultMaxConcurrentRequests,
+          "coordinator, server: requests served at once (gRPC ResourceQuota threads); a request "
+          "finding all busy gets RESOURCE_EXHAUSTED. 0: no limit.");
+
 // ---- psrec health -------------------------------------------------------------
 ABSL_FLAG(std::string, target, "", "health: HOST:PORT of the psrec process to probe.");
 ABSL_FLAG(std::string, health_service, "",
@@ -182,6 +207,25 @@ ABSL_FLAG(std::string, items, "",
 
 namespace psrec {
 namespace {
+
+// TLS, token and limits: the same flags for every role.
+absl::StatusOr<RpcOptions> RpcOptionsFromFlags() {
+  RpcOptions o;
+  RpcSecurityFiles files;
+  files.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  files.tls_key = absl::GetFlag(FLAGS_tls_key);
+  files.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  files.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  files.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  auto security = LoadRpcSecurity(files);
+  if (!security.ok()) return security.status();
+  o.security = std::move(*security);
+  o.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.limits.max_keys_per_request = absl::GetFlag(FLAGS_max_keys_per_request);
+  o.limits.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
+  if (auto s = ValidateRpcLimits(o.limits); !s.ok()) return s;
+  return o;
+}
 
 // The learning-rate schedule, validation and early-stopping flags, checked.
 absl::Status SetScheduleAndValidation(rpc::RunConfig* c) {
@@ -349,6 +393,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   if (o.shard_index < -1) return absl::InvalidArgumentError("--shard_index must be 0 or more (or -1)");
   o.coordinator_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  auto rpc = RpcOptionsFromFlags();
+  if (!rpc.ok()) return rpc.status();
+  o.rpc = std::move(*rpc);
   return o;
 }
 
@@ -368,6 +415,9 @@ absl::StatusOr<WorkerOptions> WorkerOptionsFromFlags() {
   if (o.worker_index < -1) {
     return absl::InvalidArgumentError("--worker_index must be 0 or more (or -1)");
   }
+  auto rpc = RpcOptionsFromFlags();
+  if (!rpc.ok()) return rpc.status();
+  o.rpc = std::move(*rpc);
   return o;
 }
 
@@ -384,6 +434,9 @@ absl::StatusOr<HealthOptions> HealthOptionsFromFlags() {
   const double wait = absl::GetFlag(FLAGS_wait_seconds);
   if (!(wait >= 0)) return absl::InvalidArgumentError("--wait_seconds must be 0 or more");
   o.wait = absl::Seconds(wait);
+  auto rpc = RpcOptionsFromFlags();
+  if (!rpc.ok()) return rpc.status();
+  o.rpc = std::move(*rpc);
   return o;
 }
 
@@ -399,6 +452,9 @@ absl::StatusOr<StatusOptions> StatusOptionsFromFlags() {
     return absl::InvalidArgumentError("--probe_timeout_seconds must be positive");
   }
   o.timeout = absl::Seconds(timeout);
+  auto rpc = RpcOptionsFromFlags();
+  if (!rpc.ok()) return rpc.status();
+  o.rpc = std::move(*rpc);
   return o;
 }
 
@@ -435,6 +491,9 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   const double linger = absl::GetFlag(FLAGS_linger_seconds);
   if (!(linger >= 0)) return absl::InvalidArgumentError("--linger_seconds must be 0 or more");
   o.linger = absl::Seconds(linger);
+  auto rpc = RpcOptionsFromFlags();
+  if (!rpc.ok()) return rpc.status();
+  o.rpc = std::move(*rpc);
   return o;
 }
 
@@ -487,6 +546,9 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
     return absl::InvalidArgumentError(
         "--test_negatives is for --task=ranking; for ratings give --test=FILE");
   }
+  auto rpc = RpcOptionsFromFlags();
+  if (!rpc.ok()) return rpc.status();
+  o.rpc = std::move(*rpc);
   return o;
 }
 

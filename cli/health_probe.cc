@@ -11,7 +11,7 @@ int RunHealth(const HealthOptions& options) {
   const absl::Time give_up = absl::Now() + options.wait;
   while (true) {
     absl::StatusOr<std::string> status =
-        CheckHealth(options.target, options.service, options.probe_timeout);
+        CheckHealth(options.target, options.service, options.probe_timeout, options.rpc);
     if (status.ok() && *status == "SERVING") {
       std::printf("SERVING\n");
       return 0;

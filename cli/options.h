@@ -9,6 +9,7 @@
 #include "cli/progress_line.h"
 #include "absl/time/time.h"
 #include "common/data_reader.h"
+#include "common/rpc_options.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -28,6 +29,7 @@ struct TrainOptions {
   int metrics_port = 0;     // the coordinator's; servers and workers get 0 (or -1: none)
   ProgressStyle progress = ProgressStyle::kPlainLines;
   absl::Duration progress_interval = absl::Seconds(10);
+  RpcOptions rpc;  // the driver's own channels; handed on to servers and workers
 };
 
 struct GenOptions {
@@ -62,12 +64,14 @@ struct HealthOptions {
   std::string service;  // "" = the whole process
   absl::Duration probe_timeout = absl::Seconds(2);  // per check
   absl::Duration wait = absl::ZeroDuration();       // keep asking until SERVING this long
+  RpcOptions rpc;
 };
 
 struct StatusOptions {
   std::string coordinator;  // HOST:PORT
   bool json = false;
   absl::Duration timeout = absl::Seconds(2);  // per call
+  RpcOptions rpc;
 };
 
 struct ExportOptions {

@@ -29,6 +29,10 @@ const FlagGroup kSchedule = {
      "validation", "validation_fraction", "early_stopping"}};
 const FlagGroup kConsistency = {"consistency", {"consistency", "staleness"}};
 const FlagGroup kCommon = {"every role", {"log_level", "flagfile"}};
+// TLS and the token: every role that dials or serves gRPC (README "Security").
+const FlagGroup kSecurity = {
+    "security (README: Security)",
+    {"tls_cert", "tls_key", "tls_ca", "tls_server_name", "auth_token_file"}};
 
 // Abseil's own flags, handled by its parser; always accepted.
 constexpr const char* kAbseilFlags[] = {"help",    "helpfull",   "helpshort", "helppackage",
@@ -132,7 +136,14 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   if (role == "train") {
     FlagGroup data = kTrainData;
     data.flags.insert(data.flags.begin() + 1, {"test", "test_negatives"});
-    return {data, kModel, kSchedule, kConsistency, cluster_train, kCommon};
+    return {data,
+            kModel,
+            kSchedule,
+            kConsistency,
+            cluster_train,
+            kSecurity,
+            {"limits", {"max_message_bytes", "max_keys_per_request", "max_concurrent_requests"}},
+            kCommon};
   }
   if (role == "coordinator") {
     return {kTrainData,
@@ -142,17 +153,23 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
             {"cluster",
              {"servers", "workers", "host", "port", "metrics_port", "lease_timeout_seconds",
               "linger_seconds", "model_out"}},
+            kSecurity,
+            {"limits", {"max_message_bytes", "max_concurrent_requests"}},
             kCommon};
   }
   if (role == "server") {
     return {{"cluster",
              {"coordinator", "host", "advertise_host", "port", "metrics_port", "shard_index",
               "timeout_seconds"}},
+            kSecurity,
+            {"limits", {"max_message_bytes", "max_keys_per_request", "max_concurrent_requests"}},
             kCommon};
   }
   if (role == "worker") {
     return {{"cluster",
              {"coordinator", "worker_index", "host", "port", "metrics_port", "timeout_seconds"}},
+            kSecurity,
+            {"limits", {"max_message_bytes", "max_keys_per_request"}},
             kCommon};
   }
   if (role == "eval") {
@@ -174,10 +191,11 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   }
   if (role == "health") {
     return {{"probe", {"target", "health_service", "probe_timeout_seconds", "wait_seconds"}},
+            kSecurity,
             kCommon};
   }
   if (role == "status") {
-    return {{"cluster", {"coordinator", "json", "probe_timeout_seconds"}}, kCommon};
+    return {{"cluster", {"coordinator", "json", "probe_timeout_seconds"}}, kSecurity, kCommon};
   }
   return {};
 }

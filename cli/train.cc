@@ -168,13 +168,13 @@ std::vector<std::pair<std::string, double>> NamedMetrics(const std::string& task
 }
 
 // Rows and bytes of every server, asked at the end of the run.
-std::vector<ReportServer> ServerRows(const rpc::ShardMap& map) {
+std::vector<ReportServer> ServerRows(const rpc::ShardMap& map, const RpcOptions& rpc) {
   std::vector<ReportServer> out;
   for (int i = 0; i < map.server_addresses_size(); ++i) {
     ReportServer r;
     r.index = static_cast<uint32_t>(i);
     r.address = map.server_addresses(i);
-    auto stub = rpc::ParameterServer::NewStub(MakeChannel(r.address));
+    auto stub = rpc::ParameterServer::NewStub(MakeChannel(r.address, rpc));
     grpc::ClientContext ctx;
     SetDeadline(&ctx, absl::Seconds(10));
     rpc::StatsResponse stats;
@@ -300,33 +300,34 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   const std::string metrics_port = o.metrics_port < 0 ? "--metrics_port=-1" : "--metrics_port=0";
   const std::string timeout =
       absl::StrCat("--timeout_seconds=", absl::ToInt64Seconds(o.startup_timeout));
+  // TLS, token and limits: the same for every process of the run.
+  const std::vector<std::string> rpc_flags = RpcOptionsAsFlags(o.rpc);
   std::vector<int> server_ports;
   for (uint32_t s = 0; s < o.servers; ++s) {
-    auto port = cluster.Start(absl::StrCat("server ", s),
-                              {"server", "--coordinator=" + coord_addr, "--host=127.0.0.1",
-                               "--port=0", level, timeout, metrics_port},
-                              true, o.startup_timeout);
+    std::vector<std::string> args = {"server", "--coordinator=" + coord_addr, "--host=127.0.0.1",
+                                     "--port=0", level, timeout, metrics_port};
+    args.insert(args.end(), rpc_flags.begin(), rpc_flags.end());
+    auto port = cluster.Start(absl::StrCat("server ", s), args, true, o.startup_timeout);
     if (!port.ok()) return Fail(port.status());
     server_ports.push_back(*port);
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
-    auto started = cluster.Start(absl::StrCat("worker ", w),
-                                 {"worker", "--coordinator=" + coord_addr, level, timeout,
-                                  metrics_port},
-                                 false,
-                                 o.startup_timeout);
+    std::vector<std::string> args = {"worker", "--coordinator=" + coord_addr, level, timeout,
+                                     metrics_port};
+    args.insert(args.end(), rpc_flags.begin(), rpc_flags.end());
+    auto started = cluster.Start(absl::StrCat("worker ", w), args, false, o.startup_timeout);
     if (!started.ok()) return Fail(started.status());
   }
   spdlog::info("cluster up: coordinator {}, servers on ports {}, {} workers", coord_addr,
                absl::StrJoin(server_ports, ","), o.workers);
 
-  CoordinatorClient coordinator(coord_addr, o.startup_timeout);
+  CoordinatorClient coordinator(coord_addr, o.rpc, o.startup_timeout);
   auto reg = coordinator.Register(rpc::ROLE_DRIVER, "");
   if (!reg.ok()) return Fail(reg.status());
   const rpc::RunConfig config = reg->config();
   auto map = coordinator.WaitForShardMap(o.startup_timeout);
   if (!map.ok()) return Fail(map.status());
-  auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.startup_timeout);
+  auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.rpc, o.startup_timeout);
   if (!ps.ok()) return Fail(ps.status());
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
@@ -465,7 +466,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   }
   if (!o.report_dir.empty()) {
     TrainingReport report =
-        BuildReport(o, config, epochs, outcome, examples, seconds, ServerRows(*map));
+        BuildReport(o, config, epochs, outcome, examples, seconds, ServerRows(*map, o.rpc));
     if (auto s = WriteTrainingReport(o.report_dir, report); !s.ok()) return Fail(s);
     std::printf("report written to %s/report.html\n", o.report_dir.c_str());
   }

@@ -18,8 +18,8 @@ void SetServing(grpc::Server* server, bool serving) {
 }
 
 absl::StatusOr<std::string> CheckHealth(const std::string& target, const std::string& service,
-                                        absl::Duration timeout) {
-  auto stub = grpc::health::v1::Health::NewStub(MakeChannel(target));
+                                        absl::Duration timeout, const RpcOptions& rpc) {
+  auto stub = grpc::health::v1::Health::NewStub(MakeChannel(target, rpc));
   grpc::ClientContext ctx;
   SetDeadline(&ctx, timeout);
   grpc::health::v1::HealthCheckRequest request;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/rpc_options.h"
 
 namespace grpc {
 class Server;
@@ -29,11 +30,11 @@ void EnableHealthService();
 void SetServing(grpc::Server* server, bool serving);
 
 // Asks `target` (HOST:PORT) for the status of `service` ("" = the process)
-// within `timeout`. Returns "SERVING", "NOT_SERVING", "UNKNOWN" or
+// within `timeout`, over a channel secured as `rpc` says. Returns "SERVING", "NOT_SERVING", "UNKNOWN" or
 // "SERVICE_UNKNOWN"; an error status when the call fails (unreachable,
 // deadline, or the target has no health service: UNIMPLEMENTED).
 absl::StatusOr<std::string> CheckHealth(const std::string& target, const std::string& service,
-                                        absl::Duration timeout);
+                                        absl::Duration timeout, const RpcOptions& rpc);
 
 }  // namespace psrec
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/health.h"
+#include "common/malformed_request.h"
 #include "common/rpc_util.h"
 #include "proto/psrec.pb.h"
 
@@ -17,8 +18,13 @@ namespace {
 // Lives for one call: counts it, its rows and its latency.
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(const RpcMetrics::Method* method, bool is_pull, bool is_push)
-      : method_(method), is_pull_(is_pull), is_push_(is_push), start_(absl::Now()) {}
+  MetricsInterceptor(const RpcMetrics* metrics, const RpcMetrics::Method* method, bool is_pull,
+                     bool is_push)
+      : metrics_(metrics),
+        method_(method),
+        is_pull_(is_pull),
+        is_push_(is_push),
+        start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
@@ -34,13 +40,20 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      (methods->GetSendStatus().ok() ? method_->ok : method_->failed)->Add();
+      const grpc::Status status = methods->GetSendStatus();
+      (status.ok() ? method_->ok : method_->failed)->Add();
+      if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        metrics_->invalid_argument()->Add();
+      } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        metrics_->resource_exhausted()->Add();
+      }
       method_->latency->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
     }
     methods->Proceed();
   }
 
  private:
+  const RpcMetrics* metrics_;
   const RpcMetrics::Method* method_;
   const bool is_pull_, is_push_;
   const absl::Time start_;
@@ -54,7 +67,7 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
     const std::string method = info->method() != nullptr ? info->method() : "";
     const RpcMetrics::Method* m = metrics_->Find(method);
     if (m == nullptr) return nullptr;  // health checks and unknown methods
-    return new MetricsInterceptor(m, method == "/psrec.rpc.ParameterServer/Pull",
+    return new MetricsInterceptor(metrics_, m, method == "/psrec.rpc.ParameterServer/Pull",
                                   method == "/psrec.rpc.ParameterServer/Push");
   }
 
@@ -88,6 +101,16 @@ RpcMetrics::RpcMetrics(PrometheusRegistry* registry, const std::vector<std::stri
       methods_[absl::StrCat("/", service_name, "/", name)] = m;
     }
   }
+  constexpr char kRefusedHelp[] =
+      "Calls refused: by the token check before any service saw them (no_token, wrong_token), "
+      "or answered INVALID_ARGUMENT or RESOURCE_EXHAUSTED (a request over a limit).";
+  invalid_argument_ =
+      registry->AddCounter("psrec_rpc_refused_total", kRefusedHelp, "reason=\"invalid_argument\"");
+  resource_exhausted_ = registry->AddCounter("psrec_rpc_refused_total", kRefusedHelp,
+                                             "reason=\"resource_exhausted\"");
+  no_token_ = registry->AddCounter("psrec_rpc_refused_total", kRefusedHelp, "reason=\"no_token\"");
+  wrong_token_ =
+      registry->AddCounter("psrec_rpc_refused_total", kRefusedHelp, "reason=\"wrong_token\"");
 }
 
 const RpcMetrics::Method* RpcMetrics::Find(const std::string& full_method) const {
@@ -102,12 +125,16 @@ RpcMetrics::MakeInterceptorFactory() const {
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServerWithMetrics(
     const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
-    const RpcMetrics* metrics) {
+    const RpcMetrics* metrics, const RpcOptions& rpc) {
   EnableHealthService();
   grpc::ServerBuilder builder;
-  ConfigureServerBuilder(&builder);
+  ConfigureServerBuilder(&builder, rpc);
   const std::string address = absl::StrCat(host, ":", port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), bound_port);
+  builder.AddListeningPort(
+      address,
+      MakeServerCredentials(rpc.security,
+                            metrics != nullptr ? metrics->auth_refusals() : AuthRefusalCounters{}),
+      bound_port);
   for (grpc::Service* s : services) builder.RegisterService(s);
   if (services.empty()) {
     // gRPC refuses to start a server with no method of its own, and the
@@ -116,11 +143,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServerWithMetrics(
     static grpc::CallbackGenericService* const unimplemented = new grpc::CallbackGenericService;
     builder.RegisterCallbackGenericService(unimplemented);
   }
-  if (metrics != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(metrics->MakeInterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(creators));
-  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  // First, so that the metrics record the status it gives.
+  creators.push_back(MakeMalformedRequestInterceptorFactory());
+  if (metrics != nullptr) creators.push_back(metrics->MakeInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *bound_port == 0) {
     return absl::UnavailableError(absl::StrCat(

@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/prometheus.h"
+#include "common/rpc_auth.h"
+#include "common/rpc_options.h"
 
 namespace grpc {
 class Server;
@@ -42,15 +44,25 @@ class RpcMetrics {
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeInterceptorFactory()
       const;
 
+  // Calls refused for their token (counted by the TLS layer's token check).
+  AuthRefusalCounters auth_refusals() const { return {no_token_, wrong_token_}; }
+  // Calls of a recorded method answered INVALID_ARGUMENT or RESOURCE_EXHAUSTED.
+  Counter* invalid_argument() const { return invalid_argument_; }
+  Counter* resource_exhausted() const { return resource_exhausted_; }
+
  private:
   std::map<std::string, Method> methods_;  // "/package.Service/Method"; fixed after construction
+  Counter* no_token_ = nullptr;
+  Counter* wrong_token_ = nullptr;
+  Counter* invalid_argument_ = nullptr;
+  Counter* resource_exhausted_ = nullptr;
 };
 
 // StartGrpcServer (common/rpc_util.h) with `metrics` recording every call
-// (may be null: no recording).
+// and every refused token (may be null: no recording).
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServerWithMetrics(
     const std::string& host, int port, const std::vector<grpc::Service*>& services, int* bound_port,
-    const RpcMetrics* metrics);
+    const RpcMetrics* metrics, const RpcOptions& rpc);
 
 }  // namespace psrec
 

@@ -15,12 +15,11 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "common/config_proto.h"
+#include "common/rpc_options.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
 
-// Largest message any psrec process sends or accepts.
-inline constexpr int kMaxMessageBytes = 256 << 20;
 inline constexpr uint32_t kProtocolVersion = rpc::PROTOCOL_VERSION_CURRENT;
 
 grpc::Status ToGrpc(const absl::Status& s);
@@ -44,10 +43,12 @@ bool UnpackArray(const std::string& bytes, std::vector<T>* out) {
 }
 
 
-// A channel with psrec's message limits and keepalive.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
-// Server builder options shared by every role.
-void ConfigureServerBuilder(grpc::ServerBuilder* builder);
+// A channel to `address` secured as `rpc.security` says (TLS and token, or
+// plaintext when it has no TLS) with its message limit. Every channel of
+// every role is made here, so none can fall back to plaintext when TLS is on.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const RpcOptions& rpc);
+// Message limits and the cap on concurrent requests (`rpc.limits`) of a server.
+void ConfigureServerBuilder(grpc::ServerBuilder* builder, const RpcOptions& rpc);
 
 // Sets a deadline `timeout` from now on the context.
 void SetDeadline(grpc::ClientContext* ctx, absl::Duration timeout);
@@ -65,11 +66,11 @@ absl::Span<const T> ViewArray(const std::string& bytes, std::vector<T>* scratch)
 
 // Builds and starts a gRPC server on host:port (port 0: the OS chooses) with
 // the given services and the standard health service, NOT_SERVING until the
-// role calls SetServing (common/health.h); `*bound_port` receives the port
-// actually bound.
+// role calls SetServing (common/health.h), secured and limited as `rpc` says;
+// `*bound_port` receives the port actually bound.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& host, int port, const std::vector<grpc::Service*>& services,
-    int* bound_port);
+    int* bound_port, const RpcOptions& rpc);
 
 // Tells the parent which port this role listens on: writes "PORT\n" to the
 // file descriptor and closes it (no-op for fd < 0).

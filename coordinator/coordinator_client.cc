@@ -11,10 +11,11 @@ constexpr absl::Duration kCallTimeout = absl::Seconds(10);
 
 }  // namespace
 
-CoordinatorClient::CoordinatorClient(std::string address, absl::Duration retry_budget)
+CoordinatorClient::CoordinatorClient(std::string address, const RpcOptions& rpc,
+                                     absl::Duration retry_budget)
     : address_(std::move(address)),
       retry_budget_(retry_budget),
-      stub_(rpc::Coordinator::NewStub(MakeChannel(address_))) {}
+      stub_(rpc::Coordinator::NewStub(MakeChannel(address_, rpc))) {}
 
 // One unary call with a deadline, retried while the coordinator is unreachable.
 #define PSREC_COORD_CALL(Method, req, resp)                                         \

@@ -10,14 +10,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/rpc_options.h"
 #include "proto/psrec.grpc.pb.h"
 
 namespace psrec {
 
 class CoordinatorClient {
  public:
-  // `retry_budget`: how long calls keep retrying an unreachable coordinator.
-  CoordinatorClient(std::string address, absl::Duration retry_budget = absl::Seconds(30));
+  // `rpc`: how the channel is secured. `retry_budget`: how long calls keep
+  // retrying an unreachable coordinator.
+  CoordinatorClient(std::string address, const RpcOptions& rpc,
+                    absl::Duration retry_budget = absl::Seconds(30));
 
   // `index` >= 0: a server asking for that shard, or a worker asking for
   // that id (else the next free one). `metrics_port` > 0: where the process

@@ -45,8 +45,8 @@ absl::Status FillDatasetFacts(rpc::RunConfig* config) {
 }
 
 absl::Status SaveModel(const rpc::ShardMap& map, const rpc::RunConfig& config,
-                       const std::string& dir) {
-  auto ps = GrpcPsClient::Create(map, TablesFromConfig(config));
+                       const std::string& dir, const RpcOptions& rpc) {
+  auto ps = GrpcPsClient::Create(map, TablesFromConfig(config), rpc);
   if (!ps.ok()) return ps.status();
   if (auto s = (*ps)->SaveAll(dir); !s.ok()) return s;
   return WriteModelManifest(dir, {config, static_cast<uint32_t>(map.server_addresses_size())});
@@ -146,7 +146,8 @@ int RunCoordinator(const CoordinatorOptions& options) {
   state.set_metrics_port((*metrics)->port());
   int port = 0;
   auto server =
-      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc());
+      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc(),
+                                 options.rpc);
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -168,7 +169,7 @@ int RunCoordinator(const CoordinatorOptions& options) {
     spdlog::info("all epochs done");
     if (!options.model_out.empty()) {
       rpc::ShardMapResponse map = state.GetShardMap();
-      if (auto s = SaveModel(map.map(), config, options.model_out); !s.ok()) {
+      if (auto s = SaveModel(map.map(), config, options.model_out, options.rpc); !s.ok()) {
         spdlog::error("saving the model: {}", s.message());
         code = 1;
       } else {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/rpc_options.h"
 #include "coordinator/coordinator_state.h"
 #include "proto/psrec.pb.h"
 
@@ -24,6 +25,7 @@ struct CoordinatorOptions {
   bool exit_when_done = true;
   std::string model_out;
   absl::Duration linger = absl::Seconds(3);
+  RpcOptions rpc;  // TLS, token and limits of its server and its channels
 };
 
 int RunCoordinator(const CoordinatorOptions& options);

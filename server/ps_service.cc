@@ -50,10 +50,12 @@ grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
     bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                        absl::StrFormat("keys: %d bytes is not a whole number of uint64",
                                        keys.size()));
-  } else if (keys.size() / sizeof(uint64_t) > kMaxKeysPerRequest) {
+  } else if (keys.size() / sizeof(uint64_t) > max_keys_per_request_) {
+    over_limit_.fetch_add(1, std::memory_order_relaxed);
     bad = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                       absl::StrFormat("%d keys in one request; the limit is %d",
-                                       keys.size() / sizeof(uint64_t), kMaxKeysPerRequest));
+                       absl::StrFormat("%d keys in one request; the limit is %d "
+                                       "(--max_keys_per_request)",
+                                       keys.size() / sizeof(uint64_t), max_keys_per_request_));
   } else if ((*out)->config().dense && keys.size() != sizeof(uint64_t)) {
     bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                        "a dense tensor is addressed with exactly one key, 0");
@@ -151,6 +153,7 @@ grpc::Status ParameterServerService::Stats(grpc::ServerContext*, const rpc::Stat
   resp->set_pushes(pushes_.load());
   resp->set_rejected(rejected_.load());
   resp->set_nonfinite_rejected(nonfinite_.load());
+  resp->set_over_limit_rejected(over_limit_.load());
   resp->set_rss_bytes(ResidentBytes());
   return grpc::Status::OK;
 }

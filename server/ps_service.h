@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/rpc_options.h"
 #include "common/shutdown_signal.h"
 #include "proto/psrec.grpc.pb.h"
 #include "server/ordered_push_buffer.h"
@@ -14,16 +15,16 @@
 
 namespace psrec {
 
-// Largest number of keys one request may carry; larger requests get
-// RESOURCE_EXHAUSTED (clients split their requests well below this).
-inline constexpr size_t kMaxKeysPerRequest = 1 << 22;
-
 class ParameterServerService final : public rpc::ParameterServer::Service {
  public:
   // The service answers UNAVAILABLE until SetShard() is called (the server
   // binds its port before it knows its configuration).
-  // `shutdown` (may be null) is requested by the Shutdown RPC.
-  explicit ParameterServerService(ShutdownSignal* shutdown) : shutdown_(shutdown) {}
+  // `shutdown` (may be null) is requested by the Shutdown RPC. A pull or push
+  // of more than `max_keys_per_request` keys gets RESOURCE_EXHAUSTED
+  // (clients split their requests below it).
+  explicit ParameterServerService(ShutdownSignal* shutdown,
+                                  size_t max_keys_per_request = kDefaultMaxKeysPerRequest)
+      : shutdown_(shutdown), max_keys_per_request_(max_keys_per_request) {}
   void SetShard(std::unique_ptr<ShardState> shard);
 
   grpc::Status Pull(grpc::ServerContext*, const rpc::PullRequest*, rpc::PullResponse*) override;
@@ -44,7 +45,8 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   std::unique_ptr<ShardState> shard_ ABSL_GUARDED_BY(mu_);
   std::atomic<ShardState*> shard_ptr_{nullptr};
   ShutdownSignal* shutdown_;
-  std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0};
+  const size_t max_keys_per_request_;
+  std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0}, over_limit_{0};
   // bsp: pushes tagged with a clock wait here (README "Consistency").
   OrderedPushBuffer ordered_pushes_;
 };

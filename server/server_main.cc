@@ -42,11 +42,15 @@ void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* re
   per_table("psrec_optimizer_steps_total", "Row updates applied by the optimizer, per table.",
             Type::kCounter, &rpc::TableStats::optimizer_steps);
   registry->AddCollector("psrec_server_rejected_requests_total",
-                         "Pulls and pushes refused (bad keys, sizes, non-finite gradients).",
+                         "Pulls and pushes refused (bad keys, sizes, non-finite gradients, "
+                         "over --max_keys_per_request).",
                          Type::kCounter, [stats](std::vector<Sample>* out) {
                            const rpc::StatsResponse s = stats();
+                           const uint64_t special = s.nonfinite_rejected() + s.over_limit_rejected();
                            out->push_back({"reason=\"invalid\"",
-                                           static_cast<double>(s.rejected() - std::min(s.rejected(), s.nonfinite_rejected()))});
+                                           static_cast<double>(s.rejected() - std::min(s.rejected(), special))});
+                           out->push_back({"reason=\"over_limit\"",
+                                           static_cast<double>(s.over_limit_rejected())});
                            out->push_back({"reason=\"nonfinite\"",
                                            static_cast<double>(s.nonfinite_rejected())});
                          });
@@ -60,7 +64,7 @@ void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* re
 
 int RunServer(const ServerOptions& options) {
   ShutdownSignal shutdown;
-  ParameterServerService service(&shutdown);
+  ParameterServerService service(&shutdown, options.rpc.limits.max_keys_per_request);
   // Declared after the service and before the gRPC server: scrapes ask the
   // service, and the server records into the metrics.
   auto metrics =
@@ -72,7 +76,8 @@ int RunServer(const ServerOptions& options) {
   AddServerCollectors(&service, (*metrics)->registry());
   int port = 0;
   auto server =
-      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc());
+      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc(),
+                                 options.rpc);
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -81,7 +86,7 @@ int RunServer(const ServerOptions& options) {
   const std::string address = absl::StrCat(
       options.advertise_host.empty() ? options.host : options.advertise_host, ":", port);
 
-  CoordinatorClient coordinator(options.coordinator, options.coordinator_timeout);
+  CoordinatorClient coordinator(options.coordinator, options.rpc, options.coordinator_timeout);
   coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
   if ((*metrics)->port() > 0) {
     spdlog::info("metrics on http://{}:{}/metrics", options.host, (*metrics)->port());

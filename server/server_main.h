@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/rpc_options.h"
 
 namespace psrec {
 
@@ -17,6 +18,7 @@ struct ServerOptions {
   int shard_index = -1;               // the shard to hold (-1: whichever is free)
   int metrics_port = -1;              // Prometheus endpoint; 0: the OS chooses, -1: none
   absl::Duration coordinator_timeout = absl::Seconds(30);
+  RpcOptions rpc;  // TLS, token and limits of its server and its channels
 };
 
 // Serves until SIGTERM/SIGINT, a Shutdown RPC, the coordinator saying the run

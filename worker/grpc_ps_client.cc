@@ -78,7 +78,8 @@ struct GrpcPsClient::Slice {
 };
 
 absl::StatusOr<std::unique_ptr<GrpcPsClient>> GrpcPsClient::Create(
-    const rpc::ShardMap& map, const std::vector<TableConfig>& tables, absl::Duration retry_budget) {
+    const rpc::ShardMap& map, const std::vector<TableConfig>& tables, const RpcOptions& rpc,
+    absl::Duration retry_budget) {
   const uint32_t n = map.server_addresses_size();
   if (n == 0) return absl::InvalidArgumentError("shard map has no servers");
   auto ring = Ring::FromParts({map.ring_positions().begin(), map.ring_positions().end()},
@@ -87,9 +88,11 @@ absl::StatusOr<std::unique_ptr<GrpcPsClient>> GrpcPsClient::Create(
   auto client = std::unique_ptr<GrpcPsClient>(new GrpcPsClient());
   client->ring_ = std::move(*ring);
   client->retry_budget_ = retry_budget;
+  client->max_keys_per_chunk_ =
+      std::min<size_t>(kMaxKeysPerChunk, std::max<uint32_t>(1, rpc.limits.max_keys_per_request));
   for (const auto& a : map.server_addresses()) {
     client->addresses_.push_back(a);
-    client->stubs_.push_back(rpc::ParameterServer::NewStub(MakeChannel(a)));
+    client->stubs_.push_back(rpc::ParameterServer::NewStub(MakeChannel(a, rpc)));
   }
   for (const TableConfig& t : tables) {
     if (client->dims_.size() <= t.id) {
@@ -111,8 +114,8 @@ std::vector<GrpcPsClient::Slice> GrpcPsClient::SliceByServer(
   std::vector<Slice> slices;
   for (uint32_t s = 0; s < by_server.size(); ++s) {
     const auto& pos = by_server[s];
-    for (size_t begin = 0; begin < pos.size(); begin += kMaxKeysPerChunk) {
-      size_t end = std::min(pos.size(), begin + kMaxKeysPerChunk);
+    for (size_t begin = 0; begin < pos.size(); begin += max_keys_per_chunk_) {
+      size_t end = std::min(pos.size(), begin + max_keys_per_chunk_);
       slices.push_back({s, std::vector<uint32_t>(pos.begin() + begin, pos.begin() + end)});
     }
   }

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/model_spec.h"
+#include "common/rpc_options.h"
 #include "common/shard_map.h"
 #include "proto/psrec.grpc.pb.h"
 #include "worker/ps_client.h"
@@ -22,8 +23,10 @@ namespace psrec {
 
 class GrpcPsClient : public PsClient {
  public:
+  // `rpc`: how channels are secured, and the servers' keys-per-request limit
+  // (requests are split below it).
   static absl::StatusOr<std::unique_ptr<GrpcPsClient>> Create(
-      const rpc::ShardMap& map, const std::vector<TableConfig>& tables,
+      const rpc::ShardMap& map, const std::vector<TableConfig>& tables, const RpcOptions& rpc,
       absl::Duration retry_budget = absl::Seconds(30));
 
   absl::Status Pull(absl::Span<const PullOp> ops, bool read_only) override;
@@ -58,6 +61,7 @@ class GrpcPsClient : public PsClient {
   std::vector<uint32_t> dims_;  // by table id
   std::vector<bool> dense_;     // by table id
   absl::Duration retry_budget_;
+  size_t max_keys_per_chunk_ = kMaxKeysPerChunk;
   std::function<bool()> cancelled_ = [] { return false; };
   uint64_t clock_tag_ = 0;
   uint32_t worker_id_ = 0;

@@ -49,7 +49,8 @@ int RunWorker(const WorkerOptions& options) {
       registry->AddHistogram("psrec_worker_shard_seconds", "Time to train one data shard.", "",
                              {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000});
   int port = 0;
-  auto health_server = StartGrpcServer(options.host, options.port, {}, &port);
+  auto health_server = StartGrpcServerWithMetrics(options.host, options.port, {}, &port,
+                                                  (*metrics)->rpc(), options.rpc);
   if (!health_server.ok()) return Fail(health_server.status(), "health endpoint");
   ReportPort(options.ready_fd, port);
   // Not SERVING until joined; stops serving on any way out.
@@ -61,7 +62,7 @@ int RunWorker(const WorkerOptions& options) {
       server->Wait();
     }
   } stop_health_server{health_server->get()};
-  CoordinatorClient coordinator(options.coordinator, options.retry_budget);
+  CoordinatorClient coordinator(options.coordinator, options.rpc, options.retry_budget);
   coordinator.set_cancel([&shutdown] { return shutdown.requested(); });
   if ((*metrics)->port() > 0) {
     spdlog::info("metrics on http://{}:{}/metrics", options.host, (*metrics)->port());
@@ -84,7 +85,7 @@ int RunWorker(const WorkerOptions& options) {
   }
   if (!map.ok()) return Fail(map.status(), "shard map");
   const std::vector<TableConfig> tables = TablesFromConfig(config);
-  auto ps = GrpcPsClient::Create(*map, tables, options.retry_budget);
+  auto ps = GrpcPsClient::Create(*map, tables, options.rpc, options.retry_budget);
   if (!ps.ok()) return Fail(ps.status(), "parameter-server client");
 
   // The same split as the coordinator's: validation interactions are never

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/rpc_options.h"
 
 namespace psrec {
 
@@ -23,6 +24,7 @@ struct WorkerOptions {
   // worker fails with an error naming its address.
   absl::Duration retry_budget = absl::Seconds(30);
   absl::Duration shard_map_timeout = absl::Seconds(60);
+  RpcOptions rpc;  // TLS, token and limits of its health server and its channels
 };
 
 // Returns the process exit code: 0 when the coordinator says the run is done.

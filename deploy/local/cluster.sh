@@ -218,7 +218,9 @@ cmd_up() {
     wait_for_port "$name" || { stop_all >/dev/null; exit 1; }
     left=$((deadline - SECONDS))
     [ $left -gt 0 ] || left=1
-    if ! "$psrec" health --target="$(address_of "$name")" --wait_seconds="$left" >/dev/null 2>&1; then
+    # The run's flags: with TLS ("Security" in the README) the probe needs them too.
+    if ! "$psrec" health "$flagfile" --target="$(address_of "$name")" --wait_seconds="$left" \
+        >/dev/null 2>&1; then
       echo "cluster.sh: $name is not SERVING after ${timeout}s; last lines of $run_dir/$name.log:" >&2
       tail -n 20 "$run_dir/$name.log" >&2
       stop_all >/dev/null
@@ -235,7 +237,8 @@ cmd_status() {
   printf '%-14s %-8s %-22s %s\n' ROLE PID ADDRESS STATUS
   for name in $names; do
     if pid=$(live_pid "$name"); then
-      health=$("$psrec" health --target="$(address_of "$name")" 2>/dev/null) || code=1
+      health=$("$psrec" health --flagfile="$run_dir/cluster.flags" \
+        --target="$(address_of "$name")" 2>/dev/null) || code=1
     else
       pid=-
       if [ -s "$run_dir/$name.exit" ]; then

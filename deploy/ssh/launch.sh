@@ -141,7 +141,9 @@ cmd_up() {
     esac
   done
   for i in "${!names[@]}"; do
-    if ! remote "${hosts[$i]}" "$ps health --target=${addresses[$i]}:${ports[$i]} --wait_seconds=$timeout" \
+    # The run's flags: with TLS ("Security" in the README) the probe needs them too.
+    if ! remote "${hosts[$i]}" "$ps health --flagfile=$rd/cluster.flags \
+        --target=${addresses[$i]}:${ports[$i]} --wait_seconds=$timeout" \
         >/dev/null 2>&1; then
       echo "launch.sh: ${names[$i]} on ${hosts[$i]} is not SERVING after ${timeout}s; its log:" >&2
       remote "${hosts[$i]}" "tail -n 20 $rd/${names[$i]}.log" >&2 || true
@@ -157,7 +159,8 @@ cmd_status() {
   printf '%-14s %-16s %-22s %-8s %s\n' ROLE HOST ADDRESS PID STATUS
   for i in "${!names[@]}"; do
     if pid=$(remote "${hosts[$i]}" "$(live_pid_script "${names[$i]}")" 2>/dev/null); then
-      state=$(remote "${hosts[$i]}" "$ps health --target=${addresses[$i]}:${ports[$i]}" 2>/dev/null) ||
+      state=$(remote "${hosts[$i]}" \
+        "$ps health --flagfile=$rd/cluster.flags --target=${addresses[$i]}:${ports[$i]}" 2>/dev/null) ||
         code=1
     else
       pid=- code=1

@@ -30,6 +30,24 @@ TEST(HelpTest, TrainHelpListsItsFlagsWithDefaults) {
   EXPECT_FALSE(absl::StrContains(r.out, "No flags matched")) << r.out;
 }
 
+// Every role that dials or serves gRPC takes the TLS and token flags.
+TEST(HelpTest, GrpcRolesListTheSecurityFlags) {
+  for (const char* role : {"train", "coordinator", "server", "worker", "status", "health"}) {
+    auto r = RunPsrec({role, "--help"}, 30);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (const char* flag : {"  --tls_cert=\"\" ", "  --tls_key=\"\" ", "  --tls_ca=\"\" ",
+                             "  --auth_token_file=\"\" "}) {
+      EXPECT_TRUE(absl::StrContains(r.out, flag)) << role << " lacks " << flag << r.out;
+    }
+  }
+  auto r = RunPsrec({"server", "--help"}, 30);
+  EXPECT_TRUE(absl::StrContains(r.out, "  --max_keys_per_request=4194304 ")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "  --max_concurrent_requests=1024 ")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "  --max_message_bytes=268435456 ")) << r.out;
+  r = RunPsrec({"gen", "--help"}, 30);
+  EXPECT_FALSE(absl::StrContains(r.out, "--tls_cert")) << r.out;
+}
+
 TEST(HelpTest, EachRoleShowsOnlyWhatItReads) {
   auto r = RunPsrec({"server", "-h"}, 30);
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -22,6 +22,13 @@ std::string MakeTempDir(const std::string& name);
 
 std::string ReadFile(const std::string& path);
 
+// The body of GET /metrics from 127.0.0.1:`port`; "" when it fails.
+std::string ScrapeMetrics(int port);
+
+// The value of one Prometheus series ("name{labels}", exactly as exposed) in
+// a /metrics body; NaN when absent.
+double MetricValue(const std::string& body, const std::string& series);
+
 // The number value of "key": in a flat JSON object (first occurrence);
 // NaN when absent or null.
 double JsonNumber(const std::string& json, const std::string& key);

@@ -43,7 +43,7 @@ class PsServiceBspTest : public ::testing::Test {
     ASSERT_TRUE(shard.ok()) << shard.status();
     service_.SetShard(std::move(*shard));
     int port = 0;
-    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port);
+    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port, RpcOptions());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     rpc::ShardMap map;
@@ -51,7 +51,7 @@ class PsServiceBspTest : public ::testing::Test {
     Ring ring = Ring::Build(1);
     for (uint64_t p : ring.positions()) map.add_ring_positions(p);
     for (uint32_t o : ring.owners()) map.add_ring_owners(o);
-    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), absl::Seconds(10));
+    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), RpcOptions(), absl::Seconds(10));
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }

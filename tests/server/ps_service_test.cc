@@ -46,7 +46,7 @@ class PsServiceLrScaleTest : public ::testing::Test {
     ASSERT_TRUE(shard.ok()) << shard.status();
     service_.SetShard(std::move(*shard));
     int port = 0;
-    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port);
+    auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port, RpcOptions());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     address_ = absl::StrCat("127.0.0.1:", port);
@@ -55,7 +55,8 @@ class PsServiceLrScaleTest : public ::testing::Test {
     Ring ring = Ring::Build(1);
     for (uint64_t p : ring.positions()) map.add_ring_positions(p);
     for (uint32_t o : ring.owners()) map.add_ring_owners(o);
-    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), absl::Seconds(10));
+    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), RpcOptions(),
+                                       absl::Seconds(10));
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }
@@ -106,7 +107,7 @@ TEST_F(PsServiceLrScaleTest, GrpcPushAppliesLrTimesScale) {
 }
 
 TEST_F(PsServiceLrScaleTest, UnsetScaleOnTheWireMeansOneAndBadScalesAreRefused) {
-  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_));
+  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_, RpcOptions()));
   const std::vector<float> grad = {1.0f, 1.0f, 1.0f, 1.0f};
   auto push = [&](float scale, bool set) {
     rpc::PushRequest req;
@@ -153,6 +154,54 @@ TEST(LocalPsClientLrScaleTest, PushAppliesLrTimesScale) {
   for (uint32_t i = 0; i < kDim; ++i) EXPECT_EQ(after[i], before[i] - (kLr * 0.125f) * grad[i]);
   op.lr_scale = -1;
   EXPECT_TRUE(absl::IsInvalidArgument(ps.Push({&op, 1})));
+}
+
+// --max_keys_per_request: a request over it is refused, counted apart, and
+// creates no row; the GrpcPsClient splits its requests below it.
+TEST(PsServiceKeyLimitTest, RefusesMoreKeysThanTheLimitAndClientsSplitBelowIt) {
+  ParameterServerService service(nullptr, /*max_keys_per_request=*/4);
+  auto shard = ShardState::Create(SgdConfig(), 0);
+  ASSERT_TRUE(shard.ok()) << shard.status();
+  service.SetShard(std::move(*shard));
+  rpc::PullRequest req;
+  req.set_protocol_version(kProtocolVersion);
+  req.set_table(kUserTable);
+  std::vector<uint64_t> keys = {1, 2, 3, 4, 5};
+  PackArray<uint64_t>(keys, req.mutable_keys());
+  rpc::PullResponse resp;
+  EXPECT_EQ(service.Pull(nullptr, &req, &resp).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  rpc::StatsResponse stats;
+  service.Stats(nullptr, nullptr, &stats);
+  EXPECT_EQ(stats.rejected(), 1u);
+  EXPECT_EQ(stats.over_limit_rejected(), 1u);
+  EXPECT_EQ(stats.tables(0).rows(), 0u);
+
+  keys.pop_back();
+  PackArray<uint64_t>(keys, req.mutable_keys());
+  EXPECT_TRUE(service.Pull(nullptr, &req, &resp).ok());
+
+  // Through gRPC, a client told the limit sends 10 keys as chunks of at most 4.
+  int port = 0;
+  RpcOptions rpc;
+  rpc.limits.max_keys_per_request = 4;
+  auto server = StartGrpcServer("127.0.0.1", 0, {&service}, &port, rpc);
+  ASSERT_TRUE(server.ok()) << server.status();
+  rpc::ShardMap map;
+  map.add_server_addresses(absl::StrCat("127.0.0.1:", port));
+  Ring ring = Ring::Build(1);
+  for (uint64_t p : ring.positions()) map.add_ring_positions(p);
+  for (uint32_t o : ring.owners()) map.add_ring_owners(o);
+  auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), rpc, absl::Seconds(10));
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<uint64_t> many(10);
+  for (uint64_t i = 0; i < many.size(); ++i) many[i] = 100 + i;
+  std::vector<float> values(many.size() * kDim);
+  PullOp op{kUserTable, many, values.data()};
+  EXPECT_TRUE((*client)->Pull({&op, 1}, false).ok());
+  service.Stats(nullptr, nullptr, &stats);
+  EXPECT_EQ(stats.over_limit_rejected(), 1u);
+  EXPECT_EQ(stats.pulls(), 1u + 3u);  // the one above, then 4 + 4 + 2
+  (*server)->Shutdown();
 }
 
 }  // namespace

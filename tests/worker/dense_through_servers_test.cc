@@ -65,7 +65,7 @@ Servers StartServers(const rpc::RunConfig& config, uint32_t n) {
     EXPECT_TRUE(shard.ok()) << shard.status();
     s.services.back()->SetShard(std::move(*shard));
     int port = 0;
-    auto server = StartGrpcServer("127.0.0.1", 0, {s.services.back().get()}, &port);
+    auto server = StartGrpcServer("127.0.0.1", 0, {s.services.back().get()}, &port, RpcOptions());
     EXPECT_TRUE(server.ok()) << server.status();
     s.servers.push_back(std::move(*server));
     s.map.add_server_addresses(absl::StrCat("127.0.0.1:", port));
@@ -78,7 +78,8 @@ Servers StartServers(const rpc::RunConfig& config, uint32_t n) {
 TEST(DenseThroughServersTest, ServersApplyTheModelsGradient) {
   const rpc::RunConfig config = NeumfConfig();
   Servers servers = StartServers(config, 2);
-  auto ps = GrpcPsClient::Create(servers.map, TablesFromConfig(config), absl::Seconds(10));
+  auto ps = GrpcPsClient::Create(servers.map, TablesFromConfig(config), RpcOptions(),
+                                 absl::Seconds(10));
   ASSERT_TRUE(ps.ok()) << ps.status();
   auto model = Model::FromConfig(config);
   ASSERT_TRUE(model.ok()) << model.status();
