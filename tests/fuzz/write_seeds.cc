@@ -38,7 +38,21 @@ std::string ModelFileSeed(const std::string& scratch) {
 
 // model.json, then each shard file, joined as saved_model_fuzz.cc splits them.
 std::string SavedModelSeed(const std::string& dir, const std::string& model, uint32_t shards) {
-  const rpc::RunConfig config = testing_util::TestRunConfig(model, 4, 3.5);
+  rpc::RunConfig config = testing_util::TestRunConfig(model, 4, 3.5);
+  if (model == "neumf") {  // a tower: 2 x 4 mlp inputs, layers 8 and 4
+    ModelOptions mo;
+    mo.model = model;
+    mo.dim = 4;
+    mo.mlp_dim = 4;
+    mo.layers = {8, 4};
+    auto tables = TablesForModel(mo);
+    FUZZ_CHECK(tables.ok(), tables.status().ToString());
+    config.clear_tables();
+    for (const TableConfig& t : *tables) *config.add_tables() = ToProto(t);
+    config.set_mlp_dim(4);
+    config.add_layers(8);
+    config.add_layers(4);
+  }
   std::vector<testing_util::TestRow> rows;
   for (const rpc::TableSpec& t : config.tables()) {
     std::vector<float> values(t.dim());
