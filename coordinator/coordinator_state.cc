@@ -136,8 +136,10 @@ uint32_t CoordinatorState::CurrentEpoch() const {
 void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
   for (EpochState& e : epochs_) {
     for (ShardSlot& s : e.shards) {
-      if (s.phase == ShardPhase::kLeased && s.worker < worker_seen_.size() &&
-          now - worker_seen_[s.worker] > lease_.lease_timeout) {
+      // An id that never registered (AcquireLease takes any) is never seen.
+      if (s.phase == ShardPhase::kLeased &&
+          (s.worker >= worker_seen_.size() ||
+           now - worker_seen_[s.worker] > lease_.lease_timeout)) {
         spdlog::warn("worker {} silent for over {}: epoch {} shard {} goes back to the pool",
                      s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
                      &s - e.shards.data());

@@ -2,8 +2,9 @@
 // CompleteLease, Gate, and the Status/GetShardMap readers) called with a
 // sequence of protos parsed from the fuzz bytes, on a state whose server
 // count, epochs, data shards, gating and lease timeout the input chooses.
-// Checks the bookkeeping stays consistent: no epoch counts more done shards
-// than it has, leases are granted only for shards that exist.
+// Checks the bookkeeping stays consistent (no epoch counts more done shards
+// than it has, leases are granted only for shards that exist) and that a run
+// can always be finished by a live worker.
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "coordinator/coordinator_state.h"
@@ -33,6 +34,29 @@ void CheckStatus(const CoordinatorState& state, const LeaseOptions& lease) {
   }
   (void)state.done();
   (void)state.lease_counters();
+}
+
+// With a zero lease timeout every silent worker's lease is free to take, so
+// one new worker that leases and completes shards must finish the run,
+// whatever the requests before it did.
+void CheckRunCanFinish(CoordinatorState& state, const LeaseOptions& lease) {
+  rpc::RegisterRequest req;
+  req.set_protocol_version(rpc::PROTOCOL_VERSION_CURRENT);
+  req.set_role(rpc::ROLE_WORKER);
+  auto reg = state.Register(req);
+  if (!reg.ok()) return;  // no worker id left: the input used them all
+  const uint32_t worker = reg->id();
+  state.Gate(lease.epochs, false);
+  for (uint32_t i = 0; i < 4 * lease.epochs * (lease.data_shards + 1) && !state.done(); ++i) {
+    const rpc::LeaseResponse r = state.AcquireLease(worker);
+    if (r.kind() != rpc::LeaseResponse::LEASE) continue;
+    rpc::CompleteRequest done;
+    done.set_worker_id(worker);
+    done.set_epoch(r.epoch());
+    done.set_shard(r.shard());
+    FUZZ_CHECK(state.CompleteLease(done).ok(), "completing a granted lease failed");
+  }
+  FUZZ_CHECK(state.done(), "a live worker cannot finish the run: a lease is stuck");
 }
 
 }  // namespace
@@ -108,5 +132,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   CheckStatus(state, lease);
+  if (lease.lease_timeout == absl::ZeroDuration()) CheckRunCanFinish(state, lease);
   return 0;
 }
