@@ -86,13 +86,14 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
         return absl::InvalidArgumentError(
             absl::StrFormat("--worker_index=%d: must be below %d", id, kMaxWorkers));
       }
-      if (id < worker_seen_.size()) {
-        ReleaseLeasesOf(id);
-      } else {
+      if (id >= worker_seen_.size()) {
         // Ids never handed out read as long silent.
         worker_seen_.resize(id + 1, absl::InfinitePast());
         worker_records_.resize(id + 1);
       }
+      // Leases held under this id (a dead predecessor's, or taken before the
+      // id registered) are not this worker's: they go back to the pool.
+      ReleaseLeasesOf(id);
       worker_records_[id].progress = {};  // a replacement starts afresh
       worker_records_[id].metrics_port = req.metrics_port();
       worker_seen_[id] = absl::Now();
