@@ -2,7 +2,8 @@
 // with a sequence of requests taken from the fuzz bytes: parsed protos and
 // requests built from raw key/gradient bytes. Checks that a refused request
 // is counted and leaves the tables unchanged, that an accepted pull answers
-// keys x dim floats, and that a saved shard reads back.
+// keys x dim floats, that a dense tensor stays one row, and that a saved
+// shard reads back.
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -86,12 +87,19 @@ void CheckOutcome(const grpc::Status& st, ParameterServerService& service, const
   FUZZ_CHECK(Rejected(service) == rejected_before + 1, absl::StrCat(what, " refused, not counted"));
 }
 
+// A dense tensor is one row, key 0, whatever the requests said.
+void CheckDenseRows(const ShardState& shard) {
+  FUZZ_CHECK(shard.table(1)->rows() <= 1,
+             absl::StrCat("the dense tensor has ", shard.table(1)->rows(), " rows"));
+}
+
 void CheckPull(const rpc::PullRequest& req, ParameterServerService& service,
                const ShardState& shard) {
   const uint64_t rows = TotalRows(shard), rejected = Rejected(service);
   rpc::PullResponse resp;
   const grpc::Status st = service.Pull(nullptr, &req, &resp);
   CheckOutcome(st, service, shard, rows, rejected, "pull");
+  CheckDenseRows(shard);
   if (!st.ok()) return;
   const size_t n = req.keys().size() / sizeof(uint64_t);
   FUZZ_CHECK(resp.values().size() == n * resp.dim() * sizeof(float), "pull: values size");
@@ -107,6 +115,7 @@ void CheckPush(const rpc::PushRequest& req, ParameterServerService& service,
   rpc::PushResponse resp;
   const grpc::Status st = service.Push(nullptr, &req, &resp);
   CheckOutcome(st, service, shard, rows, rejected, "push");
+  CheckDenseRows(shard);
   if (st.ok()) {
     FUZZ_CHECK(resp.applied() == req.keys().size() / sizeof(uint64_t), "push: applied count");
   }
