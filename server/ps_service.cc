@@ -54,8 +54,8 @@ grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
     bad = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                        absl::StrFormat("%d keys in one request; the limit is %d",
                                        keys.size() / sizeof(uint64_t), kMaxKeysPerRequest));
-  } else if ((*out)->config().dense &&
-             (keys.size() != sizeof(uint64_t) || keys.find_first_not_of('\0') != std::string::npos)) {
+  } else if ((*out)->config().dense && (keys.size() != sizeof(uint64_t) ||
+                                         keys.find_first_not_of('\0') != std::string::npos)) {
     bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                        "a dense tensor is addressed with exactly one key, 0");
   }

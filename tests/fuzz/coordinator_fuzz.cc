@@ -24,8 +24,8 @@ void CheckStatus(const CoordinatorState& state, const LeaseOptions& lease) {
   FUZZ_CHECK(s.current_epoch() <= s.epochs(), "status: current epoch past the last");
   for (const rpc::EpochSummary& h : s.history()) {
     FUZZ_CHECK(h.done_shards() <= lease.data_shards,
-               absl::StrCat("epoch ", h.epoch(), ": ", h.done_shards(), " of ",
-                            lease.data_shards, " shards done"));
+               absl::StrCat("epoch ", h.epoch(), ": ", h.done_shards(), " of ", lease.data_shards,
+                            " shards done"));
   }
   const rpc::ShardMapResponse map = state.GetShardMap();
   if (map.ready()) {

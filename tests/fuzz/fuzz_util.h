@@ -21,13 +21,13 @@ namespace psrec::fuzz {
 
 // A property the code under test must keep, whatever the input: a failure is
 // a bug, reported like a crash so libFuzzer saves the input.
-#define FUZZ_CHECK(cond, what)                                                          \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
+#define FUZZ_CHECK(cond, what)                                                              \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
       std::fprintf(stderr, "%s:%d: FUZZ_CHECK(%s) failed: %s\n", __FILE__, __LINE__, #cond, \
-                   std::string(what).c_str());                                          \
-      std::abort();                                                                     \
-    }                                                                                   \
+                   std::string(what).c_str());                                              \
+      std::abort();                                                                         \
+    }                                                                                       \
   } while (0)
 
 // Reads the fuzz bytes front to back; past the end every value is zero, so a

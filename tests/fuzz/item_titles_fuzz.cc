@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto titles = ReadItemTitles(path);
   if (!titles.ok()) return 0;
   for (const auto& [id, title] : *titles) {
-    FUZZ_CHECK(title.find_first_of("\t\r\n") == std::string::npos, "a title keeps a tab or newline");
+    FUZZ_CHECK(title.find_first_of("\t\r\n") == std::string::npos,
+               "a title keeps a tab or newline");
   }
   return 0;
 }

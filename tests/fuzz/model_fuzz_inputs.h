@@ -36,9 +36,8 @@ inline rpc::RunConfig ModelFileLayout() {
 inline std::string WithValidCrc(std::string file) {
   constexpr size_t kCrcAt = 12, kCoveredFrom = 16;
   if (file.size() < kCoveredFrom) return file;
-  const uint32_t crc = static_cast<uint32_t>(
-      crc32_z(0, reinterpret_cast<const Bytef*>(file.data() + kCoveredFrom),
-              file.size() - kCoveredFrom));
+  const uint32_t crc = static_cast<uint32_t>(crc32_z(
+      0, reinterpret_cast<const Bytef*>(file.data() + kCoveredFrom), file.size() - kCoveredFrom));
   std::memcpy(file.data() + kCrcAt, &crc, sizeof(crc));
   return file;
 }

@@ -11,8 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto encoded = EncodeNpy(array->descr, array->shape, array->data);
   if (!encoded.ok()) {
     // Only a header that cannot fit in format 1.0's u16 length may fail.
-    FUZZ_CHECK(array->shape.size() > 1000, "EncodeNpy refused a parsed array: " +
-                                               encoded.status().ToString());
+    FUZZ_CHECK(array->shape.size() > 1000,
+               "EncodeNpy refused a parsed array: " + encoded.status().ToString());
     return 0;
   }
   auto again = ParseNpy(*encoded, "encoded.npy");

@@ -9,7 +9,6 @@
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/fuzz/reader_options_from.h"
 
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace psrec;
   using namespace psrec::fuzz;
