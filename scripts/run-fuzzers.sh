@@ -15,8 +15,13 @@ if [ ${#targets[@]} -eq 0 ]; then
   for dir in "$corpus_src"/*/; do targets+=("$(basename "$dir")"); done
 fi
 # The targets give readers their bytes through files in a scratch directory
-# under TMPDIR; on tmpfs the writers' fsync costs nothing.
-if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
+# under TMPDIR: a private one, removed at the end even after a crash (which
+# skips the target's own clean-up), on tmpfs where the writers' fsync is free.
+parent=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && parent=/dev/shm
+TMPDIR="$(mktemp -d "$parent/psrec-fuzzers-XXXXXX")"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 mkdir -p "$build/artifacts"
 failed=()
 for t in "${targets[@]}"; do
