@@ -1,10 +1,12 @@
 # psrec: `make run` trains on the embedded synthetic default, `make test` runs
 # every test. Both install missing Debian packages first.
 BUILD_DIR ?= build
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost test-security quality bench clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost test-security test-faults fuzz fuzz-build quality bench clean
 
 all: build
 
@@ -49,6 +51,26 @@ test-security: build
 test-multihost: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L multihost
 
+# Fault and fuzz tests: the fault tests (labels `fault` and the long, many-seed
+# `fault-long`), the fuzz corpora (`fuzz`), then every libFuzzer target for
+# FUZZ_SECONDS each.
+test-faults: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L 'fault|fault-long|fuzz' --timeout 1800
+	$(MAKE) fuzz
+
+# libFuzzer targets (tests/fuzz), built with clang, ASan and UBSan in their
+# own build directory; `FUZZ_SECONDS=600 scripts/run-fuzzers.sh npy` runs one longer.
+fuzz: fuzz-build
+	FUZZ_BUILD_DIR=$(FUZZ_BUILD_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-fuzzers.sh
+
+$(FUZZ_BUILD_DIR)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DPSREC_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 > /dev/null
+
+fuzz-build: deps
+	@./scripts/install-fuzz-deps.sh
+	$(MAKE) $(FUZZ_BUILD_DIR)/build.ninja
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target psrec_fuzzers
+
 # Full-quality MovieLens runs whose figures go into README.md.
 quality: build
 	./scripts/quality.sh
@@ -62,4 +84,4 @@ bench: build
 	./bench/e2e_neumf.sh
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR)

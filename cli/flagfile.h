@@ -2,6 +2,7 @@
 #ifndef PSREC_CLI_FLAGFILE_H_
 #define PSREC_CLI_FLAGFILE_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ namespace psrec {
 // line, and so that `psrec train` hands its children the flags themselves.
 // Errors name the file and line.
 absl::StatusOr<std::vector<std::string>> ExpandFlagfiles(const std::vector<std::string>& args);
+
+// The same, reading each named file's text through `read` (which answers
+// NotFound or another error for a file it cannot give); for tests and fuzzing.
+using FlagfileReader = std::function<absl::StatusOr<std::string>(const std::string& path)>;
+absl::StatusOr<std::vector<std::string>> ExpandFlagfiles(const std::vector<std::string>& args,
+                                                         const FlagfileReader& read);
 
 }  // namespace psrec
 

@@ -17,6 +17,10 @@ absl::Status UnknownModel(const std::string& model) {
       "--model=%s: unknown model; valid: %s", model, absl::StrJoin(KnownModels(), ", ")));
 }
 
+// Widest tower layer. 16384 x (16384 + 1) parameters still fit the uint32
+// that layer_params() and the dense tables' dims use.
+constexpr uint32_t kMaxLayerWidth = 16384;
+
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   for (const auto& x : v) {
     if (x == s) return true;
@@ -96,7 +100,7 @@ absl::StatusOr<std::vector<uint32_t>> ParseLayers(const std::string& text) {
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     uint32_t width = 0;
     if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &width) || width == 0 ||
-        width > 16384) {
+        width > kMaxLayerWidth) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "--layers=%s: '%s' is not a layer width (a whole number 1..16384); example: "
           "--layers=64,32,16",
@@ -139,6 +143,13 @@ absl::StatusOr<ModelSpec> SpecFor(const ModelOptions& o) {
   s.dot_dim = rating ? o.dim : 0;
   s.gmf_dim = (o.model == "gmf" || o.model == "neumf") ? o.dim : 0;
   if (tower) {
+    // Layers also come from model.json and the wire, not only from --layers.
+    for (uint32_t width : o.layers) {
+      if (width == 0 || width > kMaxLayerWidth) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "layer width %d: must be between 1 and %d (--layers)", width, kMaxLayerWidth));
+      }
+    }
     s.layers = o.layers;
     s.mlp_dim = o.mlp_dim;
     if (s.mlp_dim == 0) s.mlp_dim = s.layers.empty() ? 0 : std::max<uint32_t>(1, s.layers[0] / 2);

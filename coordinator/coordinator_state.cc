@@ -88,19 +88,20 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
         return absl::InvalidArgumentError(
             absl::StrFormat("--worker_index=%d: must be below %d", id, kMaxWorkers));
       }
-      if (id < worker_seen_.size()) {
-        ReleaseLeasesOf(id);
-        if (clocks_.Leave(id)) {
-          spdlog::warn("worker {} registered again: it leaves the clock barrier until its next "
-                       "lease",
-                       id);
-          clock_advanced_.SignalAll();
-        }
-      } else {
+      if (id < worker_seen_.size() && clocks_.Leave(id)) {
+        spdlog::warn("worker {} registered again: it leaves the clock barrier until its next "
+                     "lease",
+                     id);
+        clock_advanced_.SignalAll();
+      }
+      if (id >= worker_seen_.size()) {
         // Ids never handed out read as long silent.
         worker_seen_.resize(id + 1, absl::InfinitePast());
         worker_records_.resize(id + 1);
       }
+      // Leases held under this id (a dead predecessor's, or taken before the
+      // id registered) are not this worker's: they go back to the pool.
+      ReleaseLeasesOf(id);
       worker_records_[id].progress = {};  // a replacement starts afresh
       worker_records_[id].metrics_port = req.metrics_port();
       worker_seen_[id] = absl::Now();
@@ -145,8 +146,10 @@ uint32_t CoordinatorState::CurrentEpoch() const {
 void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
   for (EpochState& e : epochs_) {
     for (ShardSlot& s : e.shards) {
-      if (s.phase == ShardPhase::kLeased && s.worker < worker_seen_.size() &&
-          now - worker_seen_[s.worker] > lease_.lease_timeout) {
+      // An id that never registered (AcquireLease takes any) is never seen.
+      if (s.phase == ShardPhase::kLeased &&
+          (s.worker >= worker_seen_.size() ||
+           now - worker_seen_[s.worker] > lease_.lease_timeout)) {
         spdlog::warn("worker {} silent for over {}: epoch {} shard {} goes back to the pool",
                      s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
                      &s - e.shards.data());

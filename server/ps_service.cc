@@ -56,7 +56,8 @@ grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
                        absl::StrFormat("%d keys in one request; the limit is %d "
                                        "(--max_keys_per_request)",
                                        keys.size() / sizeof(uint64_t), max_keys_per_request_));
-  } else if ((*out)->config().dense && keys.size() != sizeof(uint64_t)) {
+  } else if ((*out)->config().dense && (keys.size() != sizeof(uint64_t) ||
+                                         keys.find_first_not_of('\0') != std::string::npos)) {
     bad = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                        "a dense tensor is addressed with exactly one key, 0");
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/config_proto.h"
 #include "worker/model_manifest.h"
 
@@ -25,7 +26,10 @@ absl::StatusOr<std::unique_ptr<SavedModel>> SavedModel::Load(const std::string& 
   auto rows = (*state)->LoadAll(dir, manifest->num_shards);
   if (!rows.ok()) return rows.status();
   auto model = Model::FromConfig(config);
-  if (!model.ok()) return model.status();
+  if (!model.ok()) {
+    return absl::Status(model.status().code(),
+                        absl::StrCat(dir, "/model.json: ", model.status().message()));
+  }
   return std::unique_ptr<SavedModel>(
       new SavedModel(dir, manifest->num_shards, *rows, std::move(*state), std::move(*model)));
 }
