@@ -195,7 +195,7 @@ HogwildEpochResult HogwildMf::RunShare(uint32_t epoch, size_t begin, size_t end,
       const uint32_t si = item_steps_[ix.item].fetch_add(1, std::memory_order_relaxed) + 1;
       optimizer_->Apply(p, p + n, gp, n, lr, l2_, su, l2_begin_);
       optimizer_->Apply(q, q + n, gq, n, lr, l2_, si, l2_begin_);
-      loss += static_cast<double>(e) * e;
+      loss += e * e;
     }
     result.loss_sum += loss;
     result.examples += block_end - block;
