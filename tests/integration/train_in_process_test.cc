@@ -47,16 +47,16 @@ TEST(TrainInProcessTest, SameRmseAsTheDistributedRun) {
   const std::string dist_json = ReadFile(dir + "/dist.json");
   const double local_rmse = JsonNumber(local_json, "rmse");
   const double dist_rmse = JsonNumber(dist_json, "rmse");
-  // Both learn the planted model: predicting the mean scores ~1.1 here, the
-  // noise floor (noise 0.3 plus rounding to half stars) is ~0.35.
-  EXPECT_LT(local_rmse, 0.85) << local_json;
-  EXPECT_LT(dist_rmse, 0.85) << dist_json;
+  // Both learn the planted model: predicting the training mean scores 0.778
+  // on this test set; both reach ~0.707 after 8 epochs.
+  EXPECT_LT(local_rmse, 0.74) << local_json;
+  EXPECT_LT(dist_rmse, 0.74) << dist_json;
   // The same update per rating (lr on a batch's mean loss, so a rating's
   // step is lr * 2e / batch in both); they differ only in which values each
   // update reads (asynchronous workers, HOGWILD! threads, summed duplicate
-  // items in a batch). Measured here: |difference| < 0.003 over seeds; 0.02
-  // is ~3% of the RMSE, well under the gap to the mean predictor's.
-  EXPECT_NEAR(local_rmse, dist_rmse, 0.02) << local_json << dist_json;
+  // items in a batch). Measured over seeds 1, 2, 42: |difference| <= 0.001;
+  // 0.01 is ten times that and a seventh of the gap to the mean predictor.
+  EXPECT_NEAR(local_rmse, dist_rmse, 0.01) << local_json << dist_json;
   EXPECT_EQ(JsonNumber(local_json, "train_examples"), JsonNumber(dist_json, "train_examples"));
   EXPECT_EQ(JsonNumber(local_json, "servers"), 0);
 
