@@ -61,7 +61,9 @@ def role_of(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             args = f.read().split(b"\0")
-        return args[1].decode() if len(args) > 1 else "?"
+        # Empty (or the parent's) between fork and exec: ask again later.
+        role = args[1].decode() if len(args) > 1 else ""
+        return role if role in ("coordinator", "server", "worker") else None
     except OSError:
         return None
 
