@@ -45,10 +45,10 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& c,
                         uint64_t examples, double seconds, double cpu_seconds) {
   std::vector<std::string> history;
   for (const EpochLine& e : epochs) {
-    history.push_back(absl::StrFormat(
-        "    {\"epoch\": %d, \"train_loss\": %.6f, \"train_examples\": %d, "
-        "\"train_seconds\": %.4f, %s}",
-        e.epoch, e.loss, e.examples, e.seconds, e.metrics));
+    history.push_back(
+        absl::StrFormat("    {\"epoch\": %d, \"train_loss\": %.6f, \"train_examples\": %d, "
+                        "\"train_seconds\": %.4f, %s}",
+                        e.epoch, e.loss, e.examples, e.seconds, e.metrics));
   }
   return absl::StrFormat(
       "{\n  \"task\": \"%s\",\n  \"model\": \"%s\",\n  \"epochs\": %d,\n  %s,\n"
@@ -99,13 +99,14 @@ int RunTrainInProcess(const TrainOptions& o, const TestSet& test) {
   data->train.shrink_to_fit();
 
   const int threads = static_cast<int>(o.workers);
-  std::printf("training mf (rating) on %s in this process: %llu ratings, %llu users, %llu items, "
-              "%d epochs, dim %d, batch %d, %s lr %g, %d threads (HOGWILD!), loaded in %.1fs\n",
-              config.train_path().c_str(), static_cast<unsigned long long>((*trainer)->ratings()),
-              static_cast<unsigned long long>((*trainer)->users()),
-              static_cast<unsigned long long>((*trainer)->items()), config.epochs(),
-              config.dim(), config.batch_size(), config.optimizer().c_str(), config.lr(),
-              threads, absl::ToDoubleSeconds(absl::Now() - load_start));
+  std::printf(
+      "training mf (rating) on %s in this process: %llu ratings, %llu users, %llu items, "
+      "%d epochs, dim %d, batch %d, %s lr %g, %d threads (HOGWILD!), loaded in %.1fs\n",
+      config.train_path().c_str(), static_cast<unsigned long long>((*trainer)->ratings()),
+      static_cast<unsigned long long>((*trainer)->users()),
+      static_cast<unsigned long long>((*trainer)->items()), config.epochs(), config.dim(),
+      config.batch_size(), config.optimizer().c_str(), config.lr(), threads,
+      absl::ToDoubleSeconds(absl::Now() - load_start));
   std::fflush(stdout);
   ProgressReporter progress(stdout, o.progress, o.progress_interval);
   std::vector<EpochLine> epochs;
@@ -135,8 +136,8 @@ int RunTrainInProcess(const TrainOptions& o, const TestSet& test) {
       p.epoch_fraction = d / std::max<uint64_t>(1, (*trainer)->ratings());
       p.examples_per_second = elapsed > 0 ? d / elapsed : 0;
       if (p.examples_per_second > 0) {
-        const double left = static_cast<double>((*trainer)->ratings()) *
-                                (config.epochs() - epoch) - d;
+        const double left =
+            static_cast<double>((*trainer)->ratings()) * (config.epochs() - epoch) - d;
         p.eta_seconds = left / p.examples_per_second;
       }
       if (d > 0) progress.Show(p, absl::Now());
@@ -153,10 +154,9 @@ int RunTrainInProcess(const TrainOptions& o, const TestSet& test) {
     }
     examples += result.examples;
     seconds += epoch_seconds;
-    std::string text = absl::StrFormat("epoch %3d/%d  loss %.4f  %7.0f ex/s  %.2fs", epoch + 1,
-                                       config.epochs(), line.loss,
-                                       epoch_seconds > 0 ? result.examples / epoch_seconds : 0.0,
-                                       epoch_seconds);
+    std::string text = absl::StrFormat(
+        "epoch %3d/%d  loss %.4f  %7.0f ex/s  %.2fs", epoch + 1, config.epochs(), line.loss,
+        epoch_seconds > 0 ? result.examples / epoch_seconds : 0.0, epoch_seconds);
     if (!test.empty()) {
       auto r = EvaluateTestSet(evaluator, test, config);
       if (!r.ok()) return Fail(r.status());
@@ -191,9 +191,8 @@ int RunTrainInProcess(const TrainOptions& o, const TestSet& test) {
     std::printf("model written to %s\n", o.model_out.c_str());
   }
   if (!o.metrics_json.empty()) {
-    auto s = WriteFileAtomically(
-        o.metrics_json,
-        MetricsJson(o, config, epochs, final_metrics, examples, seconds, cpu_seconds));
+    auto s = WriteFileAtomically(o.metrics_json, MetricsJson(o, config, epochs, final_metrics,
+                                                             examples, seconds, cpu_seconds));
     if (!s.ok()) return Fail(s);
   }
   return 0;

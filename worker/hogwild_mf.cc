@@ -123,8 +123,7 @@ absl::StatusOr<std::unique_ptr<HogwildMf>> HogwildMf::Create(ShardState* shard,
   return mf;
 }
 
-HogwildEpochResult HogwildMf::RunEpoch(uint32_t epoch, int threads,
-                                       std::atomic<uint64_t>* done) {
+HogwildEpochResult HogwildMf::RunEpoch(uint32_t epoch, int threads, std::atomic<uint64_t>* done) {
   const size_t n = ratings_.size();
   const int t_count = std::max(1, threads);
   std::vector<HogwildEpochResult> results(t_count);

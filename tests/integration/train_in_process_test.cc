@@ -23,9 +23,17 @@ std::string GenerateRatings(const std::string& dir) {
 }
 
 std::vector<std::string> MfFlags(const std::string& data, const std::string& metrics) {
-  return {"train", "--model=mf", "--optimizer=sgd", "--lr=2", "--batch_size=256",
-          "--epochs=8", "--train=" + data + "/train.rating", "--test=" + data + "/test.rating",
-          "--metrics_json=" + metrics, "--log_level=warn", "--progress=off"};
+  return {"train",
+          "--model=mf",
+          "--optimizer=sgd",
+          "--lr=2",
+          "--batch_size=256",
+          "--epochs=8",
+          "--train=" + data + "/train.rating",
+          "--test=" + data + "/test.rating",
+          "--metrics_json=" + metrics,
+          "--log_level=warn",
+          "--progress=off"};
 }
 
 TEST(TrainInProcessTest, SameRmseAsTheDistributedRun) {
@@ -61,8 +69,8 @@ TEST(TrainInProcessTest, SameRmseAsTheDistributedRun) {
   EXPECT_EQ(JsonNumber(local_json, "servers"), 0);
 
   // The model it wrote is an ordinary saved model: psrec eval scores it the same.
-  auto eval = RunPsrec({"eval", "--model_dir=" + dir + "/model",
-                        "--test=" + data + "/test.rating", "--metrics_json=" + dir + "/eval.json"});
+  auto eval = RunPsrec({"eval", "--model_dir=" + dir + "/model", "--test=" + data + "/test.rating",
+                        "--metrics_json=" + dir + "/eval.json"});
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   EXPECT_NEAR(JsonNumber(ReadFile(dir + "/eval.json"), "rmse"), local_rmse, 1e-4);
 }

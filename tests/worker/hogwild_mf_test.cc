@@ -52,8 +52,8 @@ std::vector<float> RandomRow(uint64_t seed, int n) {
 // What the batch path does with a batch of this one rating: the model's
 // gradient (2 e / batch for the squared loss), then Optimizer::Apply on
 // each row.
-void ReferenceStep(const Optimizer& opt, std::vector<float>* p, std::vector<float>* q,
-                   float mean, float label, float grad_scale, float lr, float l2) {
+void ReferenceStep(const Optimizer& opt, std::vector<float>* p, std::vector<float>* q, float mean,
+                   float label, float grad_scale, float lr, float l2) {
   const int n = static_cast<int>(p->size());
   const float e = MfScore(p->data(), q->data(), n, mean) - label;
   std::vector<float> gp(n), gq(n);
@@ -76,8 +76,8 @@ TEST(HogwildMfTest, SgdStepIsTheSgdOptimizersUpdateExactly) {
     std::vector<float> p_ref = p, q_ref = q;
     const float label = 1.0f + static_cast<float>(r);
     const float l2 = r % 2 ? 0.01f : 0.0f;
-    const float err = MfSgdStep(p.data(), q.data(), n, 3.5f, label, 2.0f / 256, 0.5f, l2,
-                                scratch.data());
+    const float err =
+        MfSgdStep(p.data(), q.data(), n, 3.5f, label, 2.0f / 256, 0.5f, l2, scratch.data());
     const float e = MfScore(p_ref.data(), q_ref.data(), n, 3.5f) - label;
     EXPECT_EQ(err, e * e);
     ReferenceStep(**opt, &p_ref, &q_ref, 3.5f, label, 2.0f / 256, 0.5f, l2);
