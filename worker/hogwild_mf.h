@@ -8,8 +8,10 @@
 // One rating's update is the batch path's, with that rating alone: the
 // squared loss's gradient scaled as in a batch of --batch_size
 // (2 e / batch_size), then the run's optimizer on the user's and the item's
-// row, both gradients taken from the rows' values before the update. So the
-// same --lr and --batch_size mean the same step per rating in both modes.
+// row, both gradients taken from the rows' values before the update. For sgd
+// the same --lr and --batch_size then mean the same step per rating in both
+// modes; adagrad and adam normalise the gradient's scale, so their
+// per-rating steps are larger than per-batch ones.
 #ifndef PSREC_WORKER_HOGWILD_MF_H_
 #define PSREC_WORKER_HOGWILD_MF_H_
 
