@@ -48,6 +48,14 @@ def status_kb(pid, field):
     return None
 
 
+def status_kb_meminfo(field):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def cpu_seconds(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -186,11 +194,27 @@ def scale_file(data, millions):
 
 def scale(psrec, args):
     tmp = tempfile.mkdtemp(prefix="psrec-scale-")
+    per_interaction = None  # MB of peak RSS (all processes) per million interactions
     for millions in (10, 30, 100):
         if millions > args.scale_max:
             print(json.dumps({"case": "scale", "interactions_millions": millions,
                               "skipped": f"--scale_max={args.scale_max}"}), flush=True)
             continue
+        if per_interaction is not None:
+            # Every worker and the coordinator read the whole file: memory
+            # grows with it in each of them. Refuse a case that would push a
+            # shared machine into swapping or the OOM killer, saying why.
+            need_mb = per_interaction * millions
+            avail_mb = status_kb_meminfo("MemAvailable") / 1024
+            if need_mb > 0.8 * avail_mb:
+                print(json.dumps({
+                    "case": "scale", "interactions_millions": millions,
+                    "skipped": "not enough memory",
+                    "projected_peak_rss_mb_all_processes": round(need_mb),
+                    "mem_available_mb": round(avail_mb),
+                    "why": "the coordinator and every worker hold the whole training file "
+                           "(projected from the largest case run)"}), flush=True)
+                continue
         t0 = time.time()
         train = scale_file(args.data, millions)
         gen_seconds = time.time() - t0
@@ -214,6 +238,8 @@ def scale(psrec, args):
                     "examples_per_second": round(m["examples_per_second"]),
                     "peak_rss_mb": {k: round(v / 1024) for k, v in sorted(r["peak"].items())},
                     "cpu_seconds": {k: round(v, 1) for k, v in sorted(r["cpu"].items())}})
+                per_interaction = max(per_interaction or 0,
+                                      sum(r["peak"].values()) / 1024 / millions)
                 if run == 1 and gen_seconds > 1:
                     line["gen_seconds"] = round(gen_seconds, 1)
             print(json.dumps(line), flush=True)
