@@ -82,6 +82,7 @@ bench: build
 	$(BUILD_DIR)/bench/psrec_table_memory_bench --rows=10000000
 	./bench/e2e_neumf.sh
 	./bench/e2e_neumf.sh
+	./bench/mf_scale.sh --scale
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR)

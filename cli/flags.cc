@@ -102,7 +102,9 @@ ABSL_FLAG(uint32_t, staleness, 3,
           "barrier without its ordering).");
 
 // ---- cluster ---------------------------------------------------------------
-ABSL_FLAG(uint32_t, servers, 2, "Parameter-server processes.");
+ABSL_FLAG(uint32_t, servers, 2,
+          "Parameter-server processes. train: 0 trains --model=mf in this one process, "
+          "--workers threads updating the tables lock-free (no network; one process's memory).");
 ABSL_FLAG(uint32_t, workers, 2, "Worker processes.");
 ABSL_FLAG(std::string, coordinator, "", "host:port of the coordinator (server, worker).");
 ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
@@ -191,6 +193,9 @@ ABSL_FLAG(bool, implicit, true, "gen: implicit feedback (NCF files) or explicit 
 ABSL_FLAG(uint64_t, gen_users, 2000, "gen: number of users.");
 ABSL_FLAG(uint64_t, gen_items, 1000, "gen: number of items.");
 ABSL_FLAG(uint64_t, gen_per_user, 40, "gen: mean interactions per user.");
+ABSL_FLAG(int32_t, gen_rank, 8, "gen: rank of the planted user/item factor model.");
+ABSL_FLAG(double, gen_noise, 0.3,
+          "gen: standard deviation of the noise added to explicit ratings (before rounding).");
 
 // ---- psrec recommend ---------------------------------------------------------
 ABSL_FLAG(std::string, user, "", "recommend: the user id to recommend items to.");
@@ -504,8 +509,10 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.config = std::move(*config);
   o.servers = absl::GetFlag(FLAGS_servers);
   o.workers = absl::GetFlag(FLAGS_workers);
-  if (o.servers == 0 || o.servers > 64) {
-    return absl::InvalidArgumentError("--servers must be between 1 and 64");
+  // --servers=0: everything in this process (cli/train_in_process.h).
+  if (o.servers > 64) {
+    return absl::InvalidArgumentError(
+        "--servers must be between 0 (train in this process) and 64");
   }
   if (o.workers == 0 || o.workers > 64) {
     return absl::InvalidArgumentError("--workers must be between 1 and 64");
@@ -560,7 +567,15 @@ absl::StatusOr<GenOptions> GenOptionsFromFlags() {
   o.users = absl::GetFlag(FLAGS_gen_users);
   o.items = absl::GetFlag(FLAGS_gen_items);
   o.per_user = absl::GetFlag(FLAGS_gen_per_user);
+  o.rank = absl::GetFlag(FLAGS_gen_rank);
+  o.noise = absl::GetFlag(FLAGS_gen_noise);
   o.seed = absl::GetFlag(FLAGS_seed);
+  if (o.rank < 1 || o.rank > 1024) {
+    return absl::InvalidArgumentError(absl::StrFormat("--gen_rank=%d: must be 1..1024", o.rank));
+  }
+  if (!(o.noise >= 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--gen_noise=%g: must be >= 0", o.noise));
+  }
   if (o.users == 0 || o.items < 10 || o.per_user == 0) {
     return absl::InvalidArgumentError("gen: need --gen_users >= 1, --gen_items >= 10, --gen_per_user >= 1");
   }

@@ -36,6 +36,8 @@ struct GenOptions {
   std::string out_dir;
   bool implicit = true;
   uint64_t users = 0, items = 0, per_user = 0;
+  int rank = 8;        // planted factor rank
+  double noise = 0.3;  // std of the explicit ratings' noise
   uint64_t seed = 0;
 };
 

@@ -61,8 +61,13 @@ void ProgressReporter::Update(const rpc::StatusResponse& status, absl::Time now)
   if (style_ == ProgressStyle::kOff || now - last_ < interval_) return;
   const std::optional<ProgressSnapshot> p = ProgressFromStatus(status);
   if (!p.has_value()) return;
+  Show(*p, now);
+}
+
+void ProgressReporter::Show(const ProgressSnapshot& p, absl::Time now) {
+  if (style_ == ProgressStyle::kOff || now - last_ < interval_) return;
   last_ = now;
-  const std::string line = FormatProgress(*p);
+  const std::string line = FormatProgress(p);
   if (style_ == ProgressStyle::kRedrawnLine) {
     // \033[K clears what a longer previous line left behind.
     std::fprintf(out_, "\r%s\033[K", line.c_str());

@@ -40,6 +40,9 @@ class ProgressReporter {
 
   // Draws the status's progress when the interval has passed.
   void Update(const rpc::StatusResponse& status, absl::Time now);
+  // Draws `p` when the interval has passed (in-process training, which has
+  // no coordinator status).
+  void Show(const ProgressSnapshot& p, absl::Time now);
   // Erases a redrawn line so that a normal line can be printed; a no-op for
   // plain lines.
   void Clear();

@@ -186,7 +186,8 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   if (role == "export") return {{"export", {"model_dir", "out", "format"}}, kCommon};
   if (role == "gen") {
     return {
-        {"synthetic data", {"out", "implicit", "gen_users", "gen_items", "gen_per_user", "seed"}},
+        {"synthetic data", {"out", "implicit", "gen_users", "gen_items", "gen_per_user", "gen_rank",
+                            "gen_noise", "seed"}},
         kCommon};
   }
   if (role == "health") {

@@ -26,6 +26,8 @@ int RunGen(const GenOptions& o) {
   so.num_items = o.items;
   so.interactions_per_user = o.per_user;
   so.implicit = o.implicit;
+  so.rank = o.rank;
+  so.noise = o.noise;
   so.seed = o.seed;
   SyntheticData data = GenerateSynthetic(so);
   if (auto s = MakeDirs(o.out_dir); !s.ok()) return Fail("gen", s);

@@ -16,6 +16,7 @@
 #include "cli/child_process.h"
 #include "cli/model_snapshot.h"
 #include "cli/test_set.h"
+#include "cli/train_in_process.h"
 #include "cli/training_report.h"
 #include "common/data_reader.h"
 #include "common/file_util.h"
@@ -260,6 +261,14 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+// Removes what WriteSyntheticDefault wrote into a run directory we made.
+void RemoveSyntheticRunDir(const std::string& run_dir) {
+  for (const char* f : {"/train.rating", "/test.rating", "/test.negative"}) {
+    ::unlink((run_dir + f).c_str());
+  }
+  ::rmdir(run_dir.c_str());
+}
+
 }  // namespace
 
 int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
@@ -282,6 +291,11 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   // Test data is read before anything starts: a bad test file fails fast.
   auto test = LoadTestSet(o.config, o.test_path, o.test_negatives_path);
   if (!test.ok()) return Fail(test.status());
+  if (o.servers == 0) {
+    const int code = RunTrainInProcess(o, *test);
+    if (own_run_dir) RemoveSyntheticRunDir(run_dir);
+    return code;
+  }
 
   LocalCluster cluster;
   std::vector<std::string> coord_args = {"coordinator"};
@@ -471,12 +485,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     std::printf("report written to %s/report.html\n", o.report_dir.c_str());
   }
   cluster.StopAll();
-  if (own_run_dir) {
-    for (const char* f : {"/train.rating", "/test.rating", "/test.negative"}) {
-      ::unlink((run_dir + f).c_str());
-    }
-    ::rmdir(run_dir.c_str());
-  }
+  if (own_run_dir) RemoveSyntheticRunDir(run_dir);
   return 0;
 }
 

@@ -174,6 +174,12 @@ void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, f
   }
 }
 
+float* EmbeddingTable::StableRow(uint64_t id) {
+  Stripe& s = StripeOf(id);
+  absl::MutexLock lock(&s.mu);
+  return RowPtr(s, FindOrCreate(s, id));
+}
+
 void EmbeddingTable::Insert(uint64_t id, const float* params) {
   Stripe& s = StripeOf(id);
   absl::MutexLock lock(&s.mu);

@@ -38,6 +38,14 @@ class EmbeddingTable {
   // the table's optimizer at `lr * lr_scale`. Keys must be unique.
   void Push(absl::Span<const uint64_t> keys, const float* grads, float lr);
 
+  // The row of `id`, created if missing: dim() parameters followed by the
+  // optimizer's state (Optimizer::state_floats() x dim()). Rows never move,
+  // so the pointer stays valid for the table's life. Reads and writes through
+  // it take no lock and do not count the row's steps: it is for the
+  // single-process trainer, which resolves its ids once and then updates rows
+  // lock-free (HOGWILD!) while nothing else uses the table.
+  float* StableRow(uint64_t id);
+
   // Sets a row's parameters (model loading); optimizer state starts fresh.
   void Insert(uint64_t id, const float* params);
 

@@ -14,7 +14,7 @@ class SgdOptimizer : public Optimizer {
   int state_floats() const override { return 0; }
   void Apply(float* w, float*, const float* g, int n, float lr, float l2,
              uint32_t, int l2_begin) const override {
-    for (int i = 0; i < n; ++i) w[i] -= lr * (g[i] + (i >= l2_begin ? l2 : 0.0f) * w[i]);
+    SgdUpdate(w, g, n, lr, l2, l2_begin);
   }
 };
 

@@ -39,6 +39,16 @@ class Optimizer {
   float lr_;
 };
 
+// SGD's update, w -= lr * (g + l2 * w) with L2 on [l2_begin, n) only: the
+// one definition, used by the sgd optimizer and by the single-process MF
+// trainer's per-rating loop (worker/hogwild_mf.h), which inlines it. Two
+// ranges rather than a per-element test, so the loops vectorize.
+inline void SgdUpdate(float* w, const float* g, int n, float lr, float l2, int l2_begin) {
+  const int split = l2_begin < 0 ? 0 : (l2_begin > n ? n : l2_begin);
+  for (int i = 0; i < split; ++i) w[i] -= lr * (g[i] + 0.0f * w[i]);
+  for (int i = split; i < n; ++i) w[i] -= lr * (g[i] + l2 * w[i]);
+}
+
 absl::StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(const OptimizerOptions& options);
 
 }  // namespace psrec

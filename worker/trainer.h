@@ -62,14 +62,24 @@ class Trainer {
   const NegativeSampler* sampler_;
   const Loss loss_;
   const LrSchedule schedule_;
-  BatchAssembler assembler_;
+  // One batch's ids, labels and pulled rows. Two of them: the next batch is
+  // pulled while this one computes and pushes.
+  struct BatchSlot {
+    explicit BatchSlot(const Model* model, PsClient* ps) : assembler(model, ps) {}
+    BatchAssembler assembler;
+    std::vector<uint64_t> users, items;
+    std::vector<float> labels;
+  };
+  // Fills `slot` with the examples order_[begin, end) (pairwise: positives
+  // then their negatives).
+  void FillBatch(size_t begin, size_t end, bool pairwise, BatchSlot* slot) const;
+
+  BatchSlot slots_[2];
   BatchGrads grads_;
   // The epoch's examples, reused across shards.
   std::vector<uint64_t> users_, items_, negatives_;
   std::vector<float> labels_;
   std::vector<uint32_t> order_;
-  std::vector<uint64_t> batch_users_, batch_items_;
-  std::vector<float> batch_labels_;
   std::atomic<uint64_t> shard_examples_done_{0};
   std::atomic<uint64_t> shard_examples_{0};
   std::atomic<double> shard_loss_sum_{0};

@@ -228,3 +228,53 @@ TEST(SyntheticTest, DegenerateSizes) {
 
 }  // namespace
 }  // namespace psrec
+
+namespace psrec {
+namespace {
+
+// bench/mf_scale.sh's 20M-rating set (200k users x 50k items, 125 ratings per
+// user, rank 16, explicit), scaled down 100x in users and items.
+TEST(SyntheticTest, PlantedRank16SetHasTheBenchShape) {
+  SyntheticOptions options;
+  options.num_users = 2000;
+  options.num_items = 500;
+  options.interactions_per_user = 125;
+  options.rank = 16;
+  options.implicit = false;
+  options.seed = 7;
+  const SyntheticData data = GenerateSynthetic(options);
+  const double total = static_cast<double>(data.train.size() + data.test.size());
+  EXPECT_NEAR(total / (options.num_users * options.interactions_per_user), 1.0, 0.02);
+  EXPECT_NEAR(data.test.size() / total, 0.2, 0.01);
+  std::set<uint64_t> users, items;
+  for (const Interaction& row : data.train) {
+    EXPECT_GE(row.user, 1u);
+    EXPECT_LE(row.user, options.num_users);
+    EXPECT_GE(row.item, 1u);
+    EXPECT_LE(row.item, options.num_items);
+    users.insert(row.user);
+    items.insert(row.item);
+  }
+  EXPECT_EQ(users.size(), options.num_users);
+  EXPECT_GT(items.size(), options.num_items * 9 / 10);
+  // The rank is the planted model's: the same seed at rank 8 rates differently.
+  options.rank = 8;
+  EXPECT_FALSE(SameRows(GenerateSynthetic(options).train, data.train));
+}
+
+TEST(SyntheticTest, NoiseOptionMovesExplicitRatings) {
+  SyntheticOptions options = Small(false);
+  options.noise = 0.0;
+  const SyntheticData quiet = GenerateSynthetic(options);
+  options.noise = 1.0;
+  const SyntheticData noisy = GenerateSynthetic(options);
+  double spread_quiet = 0, spread_noisy = 0, mean_quiet = 0, mean_noisy = 0;
+  for (const Interaction& r : quiet.train) mean_quiet += r.rating / quiet.train.size();
+  for (const Interaction& r : noisy.train) mean_noisy += r.rating / noisy.train.size();
+  for (const Interaction& r : quiet.train) spread_quiet += std::pow(r.rating - mean_quiet, 2);
+  for (const Interaction& r : noisy.train) spread_noisy += std::pow(r.rating - mean_noisy, 2);
+  EXPECT_GT(spread_noisy / noisy.train.size(), spread_quiet / quiet.train.size());
+}
+
+}  // namespace
+}  // namespace psrec
