@@ -28,6 +28,12 @@ struct TrainOptions {
   int metrics_port = 0;     // the coordinator's; servers and workers get 0 (or -1: none)
   ProgressStyle progress = ProgressStyle::kPlainLines;
   absl::Duration progress_interval = absl::Seconds(10);
+  // Durability: "" = RUN_DIR/checkpoints; resume_dir: the --run_dir of a
+  // stopped run to continue.
+  std::string checkpoint_dir;
+  std::string resume_dir;
+  bool checkpoints_off = false;
+  uint32_t max_restarts = 3;  // per child killed by a signal
 };
 
 struct GenOptions {

@@ -128,10 +128,13 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
       {"servers", "workers", "timeout_seconds", "metrics_port", "metrics_json", "model_out",
        "run_dir", "report",
        "progress", "progress_seconds"}};
+  const FlagGroup durability_train = {
+      "failure and recovery",
+      {"checkpoint_dir", "checkpoint_every", "checkpoint_keep", "resume", "max_restarts"}};
   if (role == "train") {
     FlagGroup data = kTrainData;
     data.flags.insert(data.flags.begin() + 1, {"test", "test_negatives"});
-    return {data, kModel, kSchedule, cluster_train, kCommon};
+    return {data, kModel, kSchedule, cluster_train, durability_train, kCommon};
   }
   if (role == "coordinator") {
     return {kTrainData,
@@ -140,12 +143,14 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
             {"cluster",
              {"servers", "workers", "host", "port", "metrics_port", "lease_timeout_seconds",
               "linger_seconds", "model_out"}},
+            {"failure and recovery",
+             {"checkpoint_dir", "checkpoint_every", "checkpoint_keep", "resume"}},
             kCommon};
   }
   if (role == "server") {
     return {{"cluster",
              {"coordinator", "host", "advertise_host", "port", "metrics_port", "shard_index",
-              "timeout_seconds"}},
+              "timeout_seconds", "checkpoint_dir"}},
             kCommon};
   }
   if (role == "worker") {

@@ -104,6 +104,13 @@ int RunCoordinator(const CoordinatorOptions& options) {
     return 1;
   }
   AddCoordinatorCollectors(&state, (*metrics)->registry());
+  AddCoverageCollectors(&state, (*metrics)->registry());
+  CheckpointRounds checkpoints(&state, config, options.checkpoint, (*metrics)->registry());
+  if (auto s = checkpoints.Recover(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 2;
+  }
+  if (checkpoints.enabled()) service.set_checkpoints(&checkpoints);
   state.set_metrics_port((*metrics)->port());
   int port = 0;
   auto server =
@@ -113,6 +120,7 @@ int RunCoordinator(const CoordinatorOptions& options) {
     return 1;
   }
   ReportPort(options.ready_fd, port);
+  checkpoints.Start();
   // Nothing to recover yet: listening with the run's facts computed is ready.
   SetServing(server->get(), true);
   spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards",
@@ -139,9 +147,12 @@ int RunCoordinator(const CoordinatorOptions& options) {
     shutdown.WaitFor(options.linger);
     break;
   }
+  if (shutdown.signal_number() != 0) spdlog::info("signal {}: shutting down", shutdown.signal_number());
   SetServing(server->get(), false);
   (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   (*server)->Wait();
+  // After the last request: the state written is the state answered.
+  checkpoints.Stop();
   return code;
 }
 

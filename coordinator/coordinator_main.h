@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "coordinator/checkpoint_rounds.h"
 #include "coordinator/coordinator_state.h"
 #include "proto/psrec.pb.h"
 
@@ -24,6 +25,7 @@ struct CoordinatorOptions {
   bool exit_when_done = true;
   std::string model_out;
   absl::Duration linger = absl::Seconds(3);
+  CheckpointOptions checkpoint;  // dir "": off
 };
 
 int RunCoordinator(const CoordinatorOptions& options);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "coordinator/checkpoint_rounds.h"
 #include "coordinator/coordinator_state.h"
 #include "proto/psrec.grpc.pb.h"
 
@@ -14,6 +15,9 @@ class CoordinatorService final : public rpc::Coordinator::Service {
   explicit CoordinatorService(CoordinatorState* state) : state_(state) {}
   // Heartbeats answer shutdown = true from now on.
   void TellEveryoneToStop() { stop_.store(true); }
+  // Checkpoints (may stay unset): restore points for registering servers,
+  // the last complete round in heartbeats, their status. Set before serving.
+  void set_checkpoints(const CheckpointRounds* checkpoints) { checkpoints_ = checkpoints; }
 
   grpc::Status Register(grpc::ServerContext*, const rpc::RegisterRequest*,
                         rpc::RegisterResponse*) override;
@@ -31,6 +35,7 @@ class CoordinatorService final : public rpc::Coordinator::Service {
 
  private:
   CoordinatorState* state_;
+  const CheckpointRounds* checkpoints_ = nullptr;
   std::atomic<bool> stop_{false};
 };
 
