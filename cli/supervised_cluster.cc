@@ -108,7 +108,9 @@ void SupervisedCluster::Watch() {
 void SupervisedCluster::WritePidFile() {
   if (pid_file_.empty()) return;
   std::string text;
-  for (const Member& m : members_) absl::StrAppend(&text, m.name, "\t", m.child->pid(), "\n");
+  for (const Member& m : members_) {
+    absl::StrAppend(&text, m.name, "\t", m.child->pid(), "\t", m.port, "\n");
+  }
   if (auto s = WriteFileAtomically(pid_file_, text); !s.ok()) {
     spdlog::warn("{}", s.message());
   }

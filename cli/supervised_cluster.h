@@ -3,7 +3,10 @@
 // logged, up to a restart limit; a child that exits with an error status of
 // its own stops the run, named. A watcher thread does this, so that the
 // driver's own calls (which wait for a restarted peer) never block it.
-// Every (re)start is recorded in RUN_DIR/children.txt ("name pid" lines).
+// Every (re)start is recorded in RUN_DIR/children.txt: one "name<TAB>pid<TAB>
+// port" line per child (port 0: none), for operators and the fault tests.
+// Children are started from the watcher thread too, and PR_SET_PDEATHSIG
+// follows the thread: the watcher lives until StopAll, which stops them all.
 #ifndef PSREC_CLI_SUPERVISED_CLUSTER_H_
 #define PSREC_CLI_SUPERVISED_CLUSTER_H_
 

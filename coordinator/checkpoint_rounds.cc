@@ -119,6 +119,9 @@ absl::Status CheckpointRounds::Recover() {
     const uint64_t round = is_round ? snap->round() : snap->last_complete_round();
     last_complete_.store(round);
     recovered_round_.store(round);
+    uint64_t examples = 0;
+    for (const rpc::SnapshotEpoch& e : snap->epochs()) examples += e.examples();
+    if (is_round) examples_at_last_round_.store(examples);
     next_round_ = std::max(next_round_, round + 1);
     restore_final_ = !is_round;
     spdlog::info("recovered the coordinator's state from {} (last complete round {}){}", path,
@@ -147,6 +150,7 @@ void CheckpointRounds::FillStatus(rpc::StatusResponse* resp) const {
   c->set_dir(options_.dir);
   c->set_last_complete_round(last_complete_.load());
   c->set_recovered_round(recovered_round_.load());
+  c->set_examples_at_last_round(examples_at_last_round_.load());
   absl::MutexLock lock(&mu_);
   c->set_rounds_failed(rounds_failed_);
   c->set_last_error(last_error_);
@@ -265,6 +269,9 @@ absl::Status CheckpointRounds::RunRound(uint64_t round) {
       !s.ok()) {
     return s;
   }
+  uint64_t examples = 0;
+  for (const rpc::SnapshotEpoch& e : snap.epochs()) examples += e.examples();
+  examples_at_last_round_.store(examples);
   last_complete_.store(round);
   PersistLive();
   // Keep the newest `keep` complete rounds of the coordinator's state.

@@ -82,6 +82,7 @@ class CheckpointRounds {
   Counter* failures_;
   std::atomic<uint64_t> last_complete_{0};
   std::atomic<uint64_t> recovered_round_{0};
+  std::atomic<uint64_t> examples_at_last_round_{0};
   bool restore_final_ = true;  // a restarted coordinator: servers may use their SIGTERM snapshot
   std::map<std::string, std::unique_ptr<rpc::ShardCheckpointer::Stub>> stubs_;
   std::string last_live_;  // the live state last written, its epoch clocks zeroed
