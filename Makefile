@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality bench clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost test-faults quality bench clean
 
 all: build
 
@@ -29,7 +29,7 @@ run: build
 	$(BUILD_DIR)/psrec train
 
 test: build deploy-tools
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE fault-long
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
@@ -44,6 +44,12 @@ test-deploy: build deploy-tools
 # A cluster across network namespaces (needs root; label `multihost`).
 test-multihost: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L multihost
+
+# Fault tests, long version: kill -9 a server, a worker, the coordinator at
+# random points of runs with several seeds (label `fault-long`; `make test`
+# runs the one-seed `fault` label).
+test-faults: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -L fault-long
 
 # Full-quality MovieLens runs whose figures go into README.md.
 quality: build
