@@ -66,7 +66,9 @@ void SupervisedCluster::Watch() {
           m.finished = true;
           continue;
         }
-        if (!m.child->KilledBySignal()) {
+        // A server or coordinator leaves with status 0 only when told to
+        // (SIGTERM: it saved its state first); the run still needs it.
+        if (!m.child->KilledBySignal() && !m.child->ExitedCleanly()) {
           if (health_.ok()) health_ = absl::AbortedError(how + " (its log is above)");
           m.finished = true;
           continue;

@@ -1,7 +1,8 @@
 // The processes of `psrec train`, supervised: a child killed by a signal
-// (kill -9, the OOM killer) is restarted with the same identity and flags,
-// logged, up to a restart limit; a child that exits with an error status of
-// its own stops the run, named. A watcher thread does this, so that the
+// (kill -9, the OOM killer), or one that stopped cleanly (status 0 after a
+// SIGTERM) while the run still needs it, is restarted with the same identity
+// and flags, logged, up to a restart limit; a child that exits with an error
+// status of its own stops the run, named. A watcher thread does this, so that the
 // driver's own calls (which wait for a restarted peer) never block it.
 // Every (re)start is recorded in RUN_DIR/children.txt: one "name<TAB>pid<TAB>
 // port" line per child (port 0: none), for operators and the fault tests.

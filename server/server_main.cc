@@ -156,6 +156,11 @@ int RunServer(const ServerOptions& options) {
   // The requests in flight are finished and no push can arrive: the snapshot
   // holds every update this server acknowledged.
   if (shutdown.signal_number() != 0) {
+    // The newest complete round, asked now rather than a heartbeat ago: the
+    // snapshot is used on restart only if no round completed after it.
+    if (auto hb = coordinator.Heartbeat(rpc::ROLE_SERVER, reg->id()); hb.ok()) {
+      last_complete_round.store(std::max(last_complete_round.load(), hb->last_complete_round()));
+    }
     if (auto s = checkpoints.WriteFinal(restore.dir(), last_complete_round.load()); !s.ok()) {
       spdlog::error("final snapshot: {}", s.message());
     }
