@@ -75,8 +75,8 @@ void SupervisedCluster::Watch() {
         }
         if (m.restarts >= max_restarts_) {
           if (health_.ok()) {
-            health_ = absl::AbortedError(absl::StrCat(
-                how, "; restarted ", m.restarts, " times already (--max_restarts)"));
+            health_ = absl::AbortedError(
+                absl::StrCat(how, "; restarted ", m.restarts, " times already (--max_restarts)"));
           }
           m.finished = true;
           continue;

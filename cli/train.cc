@@ -243,6 +243,13 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   const std::string checkpoint_dir =
       o.checkpoints_off ? ""
                         : (o.checkpoint_dir.empty() ? run_dir + "/checkpoints" : o.checkpoint_dir);
+  if (!checkpoint_dir.empty() && o.resume_dir.empty() &&
+      FileExists(checkpoint_dir + "/coordinator/state.pscs")) {
+    return Fail(absl::FailedPreconditionError(absl::StrFormat(
+        "%s holds the checkpoints of a run that did not finish: continue it with --resume=%s, "
+        "or remove the directory to start afresh",
+        checkpoint_dir, run_dir)));
+  }
   if (!checkpoint_dir.empty()) {
     std::printf("checkpoints in %s; if this run stops, psrec train --resume=%s (same flags) "
                 "continues it\n",
@@ -486,10 +493,12 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     std::printf("restarted %u processes killed by a signal\n", cluster.restarts());
   }
   cluster.StopAll();
+  // A finished run needs neither its checkpoints nor its scratch data.
+  std::error_code ignored;
   if (own_run_dir) {
-    // A finished run needs neither its checkpoints nor its scratch data.
-    std::error_code ignored;
     std::filesystem::remove_all(run_dir, ignored);
+  } else if (!checkpoint_dir.empty() && o.checkpoint_dir.empty()) {
+    std::filesystem::remove_all(checkpoint_dir, ignored);
   }
   return 0;
 }

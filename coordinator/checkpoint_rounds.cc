@@ -1,8 +1,6 @@
 #include "coordinator/checkpoint_rounds.h"
 
 #include <spdlog/spdlog.h>
-
-#include "common/logging.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,9 +8,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/file_util.h"
+#include "common/logging.h"
 #include "common/rpc_util.h"
 #include "coordinator/coordinator_snapshot.h"
 
@@ -265,8 +264,7 @@ absl::Status CheckpointRounds::RunRound(uint64_t round) {
   state_->HoldLeases(false);
   snap.set_round(round);
   snap.set_last_complete_round(round);
-  if (auto s = WriteCoordinatorSnapshot(CoordinatorRoundPath(options_.dir, round), snap);
-      !s.ok()) {
+  if (auto s = WriteCoordinatorSnapshot(CoordinatorRoundPath(options_.dir, round), snap); !s.ok()) {
     return s;
   }
   uint64_t examples = 0;

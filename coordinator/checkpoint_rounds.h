@@ -27,10 +27,10 @@
 namespace psrec {
 
 struct CheckpointOptions {
-  std::string dir;  // "": checkpoints off
-  uint64_t every_batches = 0;  // a round after this many batches (0: by time)
+  std::string dir;                           // "": checkpoints off
+  uint64_t every_batches = 0;                // a round after this many batches (0: by time)
   absl::Duration every = absl::Seconds(60);  // or after this long
-  uint32_t keep = 3;  // complete rounds kept on disk
+  uint32_t keep = 3;                         // complete rounds kept on disk
   // How long a round waits for the leased shards to finish before giving up.
   absl::Duration drain_timeout = absl::Seconds(120);
   // Start from the newest complete round (psrec train --resume) instead of

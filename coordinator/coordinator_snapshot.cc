@@ -53,9 +53,9 @@ absl::StatusOr<rpc::CoordinatorSnapshot> ReadCoordinatorSnapshot(const std::stri
   std::memcpy(&crc, data->data() + 12, sizeof(crc));
   std::memcpy(&size, data->data() + 16, sizeof(size));
   if (version != kCoordinatorSnapshotVersion) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: coordinator state format %d, this psrec reads %d", path, version,
-        kCoordinatorSnapshotVersion));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: coordinator state format %d, this psrec reads %d", path, version,
+                        kCoordinatorSnapshotVersion));
   }
   if (size != data->size() - kFixedBytes) {
     return absl::DataLossError(absl::StrFormat("%s: torn: %d payload bytes, its header says %d",
@@ -66,16 +66,14 @@ absl::StatusOr<rpc::CoordinatorSnapshot> ReadCoordinatorSnapshot(const std::stri
       static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(payload), size));
   rpc::CoordinatorSnapshot snapshot;
   if (computed != crc || !snapshot.ParseFromArray(payload, static_cast<int>(size))) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s: checksum mismatch (stored %08x, computed %08x): the file is damaged", path, crc,
-        computed));
+    return absl::DataLossError(
+        absl::StrFormat("%s: checksum mismatch (stored %08x, computed %08x): the file is damaged",
+                        path, crc, computed));
   }
   return snapshot;
 }
 
-std::string CoordinatorStatePath(const std::string& dir) {
-  return dir + "/coordinator/state.pscs";
-}
+std::string CoordinatorStatePath(const std::string& dir) { return dir + "/coordinator/state.pscs"; }
 
 std::string CoordinatorRoundPath(const std::string& dir, uint64_t round) {
   return absl::StrFormat("%s/coordinator/round-%06d.pscs", dir, round);
@@ -98,8 +96,7 @@ std::vector<uint64_t> CoordinatorRounds(const std::string& dir) {
   return rounds;
 }
 
-std::vector<std::string> ConfigDifferences(const rpc::RunConfig& saved,
-                                           const rpc::RunConfig& now) {
+std::vector<std::string> ConfigDifferences(const rpc::RunConfig& saved, const rpc::RunConfig& now) {
   std::vector<std::string> out;
   const google::protobuf::Descriptor* d = rpc::RunConfig::descriptor();
   const google::protobuf::Reflection* r = rpc::RunConfig::GetReflection();
@@ -182,9 +179,9 @@ absl::Status CoordinatorState::Restore(const rpc::CoordinatorSnapshot& s, bool k
   absl::MutexLock lock(&mu_);
   if (s.epochs_size() != static_cast<int>(epochs_.size()) ||
       s.expected_servers() != expected_servers_) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the saved state has %d epochs and %d servers, this run %d and %d", s.epochs_size(),
-        s.expected_servers(), epochs_.size(), expected_servers_));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the saved state has %d epochs and %d servers, this run %d and %d",
+                        s.epochs_size(), s.expected_servers(), epochs_.size(), expected_servers_));
   }
   const absl::Time now = absl::Now();
   for (size_t i = 0; i < epochs_.size(); ++i) {
@@ -217,8 +214,8 @@ absl::Status CoordinatorState::Restore(const rpc::CoordinatorSnapshot& s, bool k
   // Servers and workers are still up: they keep their indexes and ids, and
   // count as seen now so that none is expired for the coordinator's absence.
   registered_servers_ = 0;
-  for (uint32_t i = 0; i < expected_servers_ && i < static_cast<uint32_t>(s.server_addresses_size());
-       ++i) {
+  for (uint32_t i = 0;
+       i < expected_servers_ && i < static_cast<uint32_t>(s.server_addresses_size()); ++i) {
     server_addresses_[i] = s.server_addresses(static_cast<int>(i));
     server_metrics_ports_[i] = i < static_cast<uint32_t>(s.server_metrics_ports_size())
                                    ? s.server_metrics_ports(static_cast<int>(i))

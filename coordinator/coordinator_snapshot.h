@@ -35,8 +35,7 @@ std::vector<uint64_t> CoordinatorRounds(const std::string& checkpoint_dir);
 
 // Names of the RunConfig fields that differ (dataset facts included), for a
 // resume refused because the configuration changed.
-std::vector<std::string> ConfigDifferences(const rpc::RunConfig& saved,
-                                           const rpc::RunConfig& now);
+std::vector<std::string> ConfigDifferences(const rpc::RunConfig& saved, const rpc::RunConfig& now);
 
 // Examples in one epoch of `config`'s training data: every positive, with
 // its sampled negatives for ranking (pairs for bpr).

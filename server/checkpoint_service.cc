@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.h"
-
 #include "common/rpc_util.h"
 #include "server/checkpoint_store.h"
 

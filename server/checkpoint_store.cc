@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <spdlog/spdlog.h>
-
-#include "common/logging.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
+#include "common/logging.h"
 #include "server/model_file.h"
 
 namespace psrec {
@@ -28,7 +27,8 @@ std::vector<const EmbeddingTable*> TablesOf(const ShardState& shard) {
 
 std::vector<EmbeddingTable*> MutableTablesOf(const ShardState& shard) {
   std::vector<EmbeddingTable*> out;
-  for (size_t i = 0; i < shard.num_tables(); ++i) out.push_back(shard.table(static_cast<uint32_t>(i)));
+  for (size_t i = 0; i < shard.num_tables(); ++i)
+    out.push_back(shard.table(static_cast<uint32_t>(i)));
   return out;
 }
 
@@ -120,8 +120,8 @@ absl::StatusOr<CheckpointRestore> CheckpointStore::Restore(uint64_t max_round, b
         return out;
       }
     } else if (tag.ok()) {
-      spdlog::info("{}: written after round {}, round {} completed since: not used",
-                   FinalPath(), tag->round, max_round);
+      spdlog::info("{}: written after round {}, round {} completed since: not used", FinalPath(),
+                   tag->round, max_round);
     }
   }
   if (max_round == 0) return out;

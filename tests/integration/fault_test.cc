@@ -82,7 +82,8 @@ uint64_t ExamplesSoFar(const rpc::StatusResponse& s) {
 
 // Every epoch's "coverage" line says all of its examples were seen.
 void ExpectEveryExampleSeen(const std::string& out) {
-  std::regex line(R"(coverage epoch (\d+): (\d+) of (\d+) examples at least once( \(all\))?, (\d+) re-done)");
+  std::regex line(
+      R"(coverage epoch (\d+): (\d+) of (\d+) examples at least once( \(all\))?, (\d+) re-done)");
   int epochs = 0;
   for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it) {
     ++epochs;
@@ -175,17 +176,18 @@ TEST_P(FaultTest, KilledServerRestoresItsShardAndLossIsBoundedByTheInterval) {
   const uint64_t round = std::stoull(m[1].str());
   EXPECT_GE(round, before_kill_.checkpoint().last_complete_round());
   const uint64_t lost_window =
-      ExamplesSoFar(*after) - std::min(ExamplesSoFar(*after),
-                                       before_kill_.checkpoint().examples_at_last_round());
+      ExamplesSoFar(*after) -
+      std::min(ExamplesSoFar(*after), before_kill_.checkpoint().examples_at_last_round());
   // A round is due every kEveryBatches batches and cuts once the leased
   // shards finish: at most that many batches plus one data shard per worker.
   const uint64_t shard_examples = after->history(0).expected_examples() / kDataShards;
   const uint64_t bound = uint64_t{kEveryBatches} * kBatch + 2 * kWorkers * shard_examples;
-  std::printf("seed %llu: restored round %llu; examples whose updates to the shard were at risk: "
-              "%llu (bound %llu; interval %d batches = %d examples)\n",
-              static_cast<unsigned long long>(seed_), static_cast<unsigned long long>(round),
-              static_cast<unsigned long long>(lost_window),
-              static_cast<unsigned long long>(bound), kEveryBatches, kEveryBatches * kBatch);
+  std::printf(
+      "seed %llu: restored round %llu; examples whose updates to the shard were at risk: "
+      "%llu (bound %llu; interval %d batches = %d examples)\n",
+      static_cast<unsigned long long>(seed_), static_cast<unsigned long long>(round),
+      static_cast<unsigned long long>(lost_window), static_cast<unsigned long long>(bound),
+      kEveryBatches, kEveryBatches * kBatch);
   RecordProperty("lost_window_examples", std::to_string(lost_window));
   EXPECT_LE(lost_window, bound);
 }

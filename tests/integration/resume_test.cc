@@ -26,8 +26,13 @@ using testing_util::RunPsrec;
 using testing_util::RunResult;
 
 std::vector<std::string> Args(const std::string& dir) {
-  return {"train", "--epochs=3", "--data_shards=8", "--checkpoint_every=100",
-          "--run_dir=" + dir, "--progress=off", "--timeout_seconds=60"};
+  return {"train",
+          "--epochs=3",
+          "--data_shards=8",
+          "--checkpoint_every=100",
+          "--run_dir=" + dir,
+          "--progress=off",
+          "--timeout_seconds=60"};
 }
 
 // A child's pid and port from children.txt (0 until it is listed).
@@ -94,7 +99,8 @@ TEST(Resume, AStoppedRunContinuesFromItsLastCompleteRound) {
   EXPECT_NE(resumed.out.find("(trained before the resume)"), std::string::npos) << resumed.out;
   EXPECT_NE(resumed.err.find("restored"), std::string::npos);
   for (int e = 1; e <= 3; ++e) {
-    EXPECT_NE(resumed.out.find(absl::StrCat("coverage epoch ", e, ": 391560 of 391560 examples "
+    EXPECT_NE(resumed.out.find(absl::StrCat("coverage epoch ", e,
+                                            ": 391560 of 391560 examples "
                                             "at least once (all)")),
               std::string::npos)
         << resumed.out;
@@ -131,7 +137,8 @@ TEST(Sigterm, AServerSavesItsShardExitsCleanlyAndComesBackWithIt) {
   EXPECT_NE(run.err.find("final snapshot"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("(its SIGTERM snapshot)"), std::string::npos) << run.err;
   for (int e = 1; e <= 3; ++e) {
-    EXPECT_NE(run.out.find(absl::StrCat("coverage epoch ", e, ": 391560 of 391560 examples at "
+    EXPECT_NE(run.out.find(absl::StrCat("coverage epoch ", e,
+                                        ": 391560 of 391560 examples at "
                                         "least once (all)")),
               std::string::npos)
         << run.out;

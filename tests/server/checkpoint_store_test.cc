@@ -189,7 +189,8 @@ TEST_F(CheckpointStoreTest, AnotherOptimizersCheckpointIsAnError) {
 }
 
 TEST_F(CheckpointStoreTest, PruneKeepsTheNewestCompleteRoundsAndAnyNewer) {
-  for (uint64_t round = 3; round <= 6; ++round) ASSERT_TRUE(store_->WriteRound(round, *shard_).ok());
+  for (uint64_t round = 3; round <= 6; ++round)
+    ASSERT_TRUE(store_->WriteRound(round, *shard_).ok());
   store_->Prune(2, 5);  // round 6 is not complete yet
   EXPECT_EQ(store_->Rounds(), (std::vector<uint64_t>{4, 5, 6}));
 }
