@@ -292,10 +292,15 @@ void CheckpointRounds::PersistLive() {
   unclocked.SerializeToString(&bytes);  // deterministic for equal states
   if (bytes == last_live_ && absl::Now() - last_live_written_ < absl::Seconds(5)) return;
   if (auto s = WriteCoordinatorSnapshot(CoordinatorStatePath(options_.dir), snap); !s.ok()) {
-    spdlog::error("coordinator state: {}", s.message());
-    failures_->Add();
+    // Said once per distinct error, not at every tick of a full disk.
+    if (s.message() != last_live_error_) {
+      spdlog::error("coordinator state: {} (training goes on)", s.message());
+      last_live_error_ = std::string(s.message());
+      failures_->Add();
+    }
     return;
   }
+  last_live_error_.clear();
   last_live_ = std::move(bytes);
   last_live_written_ = absl::Now();
 }

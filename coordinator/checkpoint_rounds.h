@@ -87,6 +87,7 @@ class CheckpointRounds {
   std::map<std::string, std::unique_ptr<rpc::ShardCheckpointer::Stub>> stubs_;
   std::string last_live_;  // the live state last written, its epoch clocks zeroed
   absl::Time last_live_written_ = absl::InfinitePast();
+  std::string last_live_error_;
   uint64_t next_round_ = 1;
   mutable absl::Mutex mu_;
   uint64_t rounds_failed_ ABSL_GUARDED_BY(mu_) = 0;

@@ -108,6 +108,19 @@ TEST(Resume, AStoppedRunContinuesFromItsLastCompleteRound) {
   EXPECT_NE(resumed.out.find("final (epoch 3): HR@10"), std::string::npos) << resumed.out;
 }
 
+// A checkpoint directory that cannot be written fails every round, loudly,
+// and the run still completes.
+TEST(Checkpoints, AnUnwritableDirectoryIsReportedAndNotFatal) {
+  const std::string dir = MakeTempDir("unwritable");
+  std::vector<std::string> args = Args(dir);
+  args.push_back("--checkpoint_dir=/proc/psrec-cannot-write-here");
+  RunResult run = RunPsrec(args, 120);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.err.find("failed"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("checkpoints: last complete round 0,"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("final (epoch 3): HR@10"), std::string::npos) << run.out;
+}
+
 // SIGTERM on a server: it finishes what is in flight, writes its final
 // snapshot and exits 0; `psrec train` starts it again and it restores that
 // snapshot, so nothing it acknowledged is lost.
