@@ -133,6 +133,8 @@ bool ChildProcess::ExitedCleanly() const {
   return reaped_ && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
 }
 
+bool ChildProcess::KilledBySignal() const { return reaped_ && WIFSIGNALED(exit_status_); }
+
 void ChildProcess::Stop(absl::Duration grace) {
   if (pid_ < 0 || reaped_) return;
   ::kill(pid_, SIGTERM);

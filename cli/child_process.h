@@ -32,6 +32,9 @@ class ChildProcess {
   bool Exited(std::string* description);
   // After Exited() returned true: whether the child exited with status 0.
   bool ExitedCleanly() const;
+  // After Exited() returned true: whether a signal ended the child (kill -9,
+  // the OOM killer), as opposed to an exit status of its own.
+  bool KilledBySignal() const;
   // SIGTERM, then SIGKILL after `grace`; reaps the child. Idempotent.
   void Stop(absl::Duration grace);
   const std::string& name() const { return name_; }

@@ -159,6 +159,25 @@ std::string ClusterReportText(const ClusterReport& r) {
                               e.done_shards(), e.data_shards(), e.examples_so_far(),
                               e.expected_examples(), loss, e.seconds()));
   }
+  for (const rpc::EpochCoverage& c : s.coverage()) {
+    absl::StrAppend(&out, absl::StrFormat("  coverage epoch %d: %d of %d examples at least once%s, "
+                                          "%d re-done, %d leases taken back\n",
+                                          c.epoch() + 1, c.examples_once(), c.expected_examples(),
+                                          c.complete() && c.examples_once() == c.expected_examples()
+                                              ? " (all)"
+                                              : "",
+                                          c.duplicate_examples(), c.releases()));
+  }
+  if (s.checkpoint().enabled()) {
+    const rpc::CheckpointStatus& c = s.checkpoint();
+    absl::StrAppend(&out, absl::StrFormat("checkpoints: %s, last complete round %d (%.2fs), %d "
+                                          "failed%s%s\n",
+                                          c.dir(), c.last_complete_round(), c.last_seconds(),
+                                          c.rounds_failed(), c.last_error().empty() ? "" : ": ",
+                                          c.last_error()));
+  } else {
+    absl::StrAppend(&out, "checkpoints: off\n");
+  }
   absl::StrAppend(&out, "servers:\n");
   for (const ServerReport& v : r.servers) {
     absl::StrAppend(
@@ -208,6 +227,20 @@ std::string ClusterReportJson(const ClusterReport& r) {
         e.epoch() + 1, e.complete() ? "true" : "false", e.done_shards(), e.data_shards(),
         e.examples_so_far(), e.expected_examples(), e.loss(), e.seconds()));
   }
+  std::vector<std::string> coverage;
+  for (const rpc::EpochCoverage& c : s.coverage()) {
+    coverage.push_back(absl::StrFormat(
+        "{\"epoch\": %d, \"examples_once\": %d, \"expected_examples\": %d, "
+        "\"duplicate_examples\": %d, \"releases\": %d, \"complete\": %s}",
+        c.epoch() + 1, c.examples_once(), c.expected_examples(), c.duplicate_examples(),
+        c.releases(), c.complete() ? "true" : "false"));
+  }
+  const rpc::CheckpointStatus& ck = s.checkpoint();
+  const std::string checkpoint = absl::StrFormat(
+      "{\"enabled\": %s, \"dir\": %s, \"last_complete_round\": %d, \"rounds_failed\": %d, "
+      "\"last_error\": %s, \"last_seconds\": %.3f, \"recovered_round\": %d}",
+      ck.enabled() ? "true" : "false", JsonString(ck.dir()), ck.last_complete_round(),
+      ck.rounds_failed(), JsonString(ck.last_error()), ck.last_seconds(), ck.recovered_round());
   std::vector<std::string> servers;
   for (const ServerReport& v : r.servers) {
     std::vector<std::string> tables;
@@ -250,13 +283,15 @@ std::string ClusterReportJson(const ClusterReport& r) {
       "\"epochs\": %d, \"data_shards\": %d, \"servers\": %d, \"expected_servers\": %d, "
       "\"workers\": %d, \"examples_per_second\": %.1f, \"current_examples_per_second\": %.1f, "
       "\"consistency\": %s, \"staleness\": %d, \"clock_spread\": %d, \"max_clock_ahead\": %d},\n"
-      "  \"epochs\": [%s],\n  \"servers\": [\n    %s\n  ],\n  \"workers\": [\n    %s\n  ]\n}\n",
+      "  \"epochs\": [%s],\n  \"coverage\": [%s],\n  \"checkpoint\": %s,\n"
+      "  \"servers\": [\n    %s\n  ],\n  \"workers\": [\n    %s\n  ]\n}\n",
       JsonString(r.coordinator), JsonString(r.coordinator_health), s.metrics_port(),
       s.uptime_seconds(), JsonString(s.model()), JsonString(s.train_path()),
       s.done() ? "true" : "false", std::min(s.current_epoch() + 1, s.epochs()), s.epochs(),
       s.data_shards(), s.servers(), s.expected_servers(), s.workers(), mean_rate, current_rate,
       JsonString(s.consistency().empty() ? "asp" : s.consistency()), s.staleness(),
-      s.clock_spread(), s.max_clock_ahead(), absl::StrJoin(epochs, ", "), absl::StrJoin(servers, ",\n    "),
+      s.clock_spread(), s.max_clock_ahead(), absl::StrJoin(epochs, ", "),
+      absl::StrJoin(coverage, ", "), checkpoint, absl::StrJoin(servers, ",\n    "),
       absl::StrJoin(workers, ",\n    "));
 }
 

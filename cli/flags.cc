@@ -10,6 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "common/config_proto.h"
 #include "common/consistency.h"
+#include "common/file_util.h"
+#include "coordinator/checkpoint_rounds.h"
 #include "common/lr_schedule.h"
 #include "common/model_spec.h"
 #include "common/rpc_options.h"
@@ -155,6 +157,22 @@ ABSL_FLAG(uint32_t, max_keys_per_request, psrec::kDefaultMaxKeysPerRequest,
 ABSL_FLAG(int, max_concurrent_requests, psrec::kDefaultMaxConcurrentRequests,
           "coordinator, server: requests served at once (gRPC ResourceQuota threads); a request "
           "finding all busy gets RESOURCE_EXHAUSTED. 0: no limit.");
+// ---- durability ----------------------------------------------------------------
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "Checkpoints (README 'Failure and recovery'). train: default RUN_DIR/checkpoints. "
+          "coordinator: its state and the servers' default; empty: checkpoints off. server: "
+          "where this server writes its shard (empty: the coordinator's directory).");
+ABSL_FLAG(std::string, checkpoint_every, "60s",
+          "A checkpoint round every N batches (e.g. 500, all workers together), every N "
+          "seconds (e.g. 30s), or off. A round waits for the leased data shards to finish.");
+ABSL_FLAG(uint32_t, checkpoint_keep, 3, "Complete checkpoint rounds kept on disk (at least 1).");
+ABSL_FLAG(std::string, resume, "",
+          "train: continue the stopped run whose --run_dir is DIR from its last complete "
+          "checkpoint round (same flags). coordinator: start from the newest complete round in "
+          "this checkpoint directory.");
+ABSL_FLAG(uint32_t, max_restarts, 3,
+          "train: how often each server, worker or coordinator killed by a signal is restarted "
+          "(same identity and flags) before the run stops.");
 
 // ---- psrec health -------------------------------------------------------------
 ABSL_FLAG(std::string, target, "", "health: HOST:PORT of the psrec process to probe.");
@@ -401,6 +419,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   auto rpc = RpcOptionsFromFlags();
   if (!rpc.ok()) return rpc.status();
   o.rpc = std::move(*rpc);
+  o.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   return o;
 }
 
@@ -499,6 +518,23 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
   auto rpc = RpcOptionsFromFlags();
   if (!rpc.ok()) return rpc.status();
   o.rpc = std::move(*rpc);
+  o.checkpoint.dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  const std::string resume = absl::GetFlag(FLAGS_resume);
+  if (!resume.empty()) {
+    if (!o.checkpoint.dir.empty() && o.checkpoint.dir != resume) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--resume=%s and --checkpoint_dir=%s: the run resumes from and checkpoints into one "
+          "directory", resume, o.checkpoint.dir));
+    }
+    o.checkpoint.dir = resume;
+    o.checkpoint.resume = true;
+  }
+  if (auto s = ParseCheckpointEvery(absl::GetFlag(FLAGS_checkpoint_every), &o.checkpoint);
+      !s.ok()) {
+    return s;
+  }
+  o.checkpoint.keep = std::max<uint32_t>(1, absl::GetFlag(FLAGS_checkpoint_keep));
+  o.checkpoint.drain_timeout = o.lease.lease_timeout * 4;
   return o;
 }
 
@@ -526,6 +562,18 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   o.startup_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  o.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  o.resume_dir = absl::GetFlag(FLAGS_resume);
+  o.max_restarts = absl::GetFlag(FLAGS_max_restarts);
+  CheckpointOptions checkpoint;  // checked here, applied by the coordinator
+  if (auto s = ParseCheckpointEvery(absl::GetFlag(FLAGS_checkpoint_every), &checkpoint); !s.ok()) {
+    return s;
+  }
+  o.checkpoints_off = absl::GetFlag(FLAGS_checkpoint_every) == "off";
+  if (!o.resume_dir.empty() && !FileExists(o.resume_dir)) {
+    return absl::NotFoundError(absl::StrFormat(
+        "--resume=%s: no such directory (give the --run_dir of the stopped run)", o.resume_dir));
+  }
   const std::string progress = absl::GetFlag(FLAGS_progress);
   if (progress != "auto" && progress != "line" && progress != "plain" && progress != "off") {
     return absl::InvalidArgumentError(

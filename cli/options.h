@@ -30,6 +30,12 @@ struct TrainOptions {
   ProgressStyle progress = ProgressStyle::kPlainLines;
   absl::Duration progress_interval = absl::Seconds(10);
   RpcOptions rpc;  // the driver's own channels; handed on to servers and workers
+  // Durability: "" = RUN_DIR/checkpoints; resume_dir: the --run_dir of a
+  // stopped run to continue.
+  std::string checkpoint_dir;
+  std::string resume_dir;
+  bool checkpoints_off = false;
+  uint32_t max_restarts = 3;  // per child killed by a signal
 };
 
 struct GenOptions {

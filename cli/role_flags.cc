@@ -133,6 +133,9 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
       {"servers", "workers", "timeout_seconds", "metrics_port", "metrics_json", "model_out",
        "run_dir", "report",
        "progress", "progress_seconds"}};
+  const FlagGroup durability_train = {
+      "failure and recovery",
+      {"checkpoint_dir", "checkpoint_every", "checkpoint_keep", "resume", "max_restarts"}};
   if (role == "train") {
     FlagGroup data = kTrainData;
     data.flags.insert(data.flags.begin() + 1, {"test", "test_negatives"});
@@ -141,6 +144,7 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
             kSchedule,
             kConsistency,
             cluster_train,
+            durability_train,
             kSecurity,
             {"limits", {"max_message_bytes", "max_keys_per_request", "max_concurrent_requests"}},
             kCommon};
@@ -153,6 +157,8 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
             {"cluster",
              {"servers", "workers", "host", "port", "metrics_port", "lease_timeout_seconds",
               "linger_seconds", "model_out"}},
+            {"failure and recovery",
+             {"checkpoint_dir", "checkpoint_every", "checkpoint_keep", "resume"}},
             kSecurity,
             {"limits", {"max_message_bytes", "max_concurrent_requests"}},
             kCommon};
@@ -160,7 +166,7 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   if (role == "server") {
     return {{"cluster",
              {"coordinator", "host", "advertise_host", "port", "metrics_port", "shard_index",
-              "timeout_seconds"}},
+              "timeout_seconds", "checkpoint_dir"}},
             kSecurity,
             {"limits", {"max_message_bytes", "max_keys_per_request", "max_concurrent_requests"}},
             kCommon};

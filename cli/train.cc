@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "common/logging.h"
@@ -13,7 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/best_epoch.h"
-#include "cli/child_process.h"
+#include "cli/supervised_cluster.h"
 #include "cli/model_snapshot.h"
 #include "cli/test_set.h"
 #include "cli/train_in_process.h"
@@ -129,39 +130,6 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
       absl::StrJoin(history, ",\n"));
 }
 
-class LocalCluster {
- public:
-  ~LocalCluster() { StopAll(); }
-  absl::StatusOr<int> Start(const std::string& name, const std::vector<std::string>& args,
-                            bool wait_for_port, absl::Duration timeout) {
-    auto child = ChildProcess::Spawn(name, args);
-    if (!child.ok()) return child.status();
-    children_.push_back(std::make_unique<ChildProcess>(std::move(*child)));
-    if (!wait_for_port) return 0;
-    return children_.back()->WaitForPort(timeout);
-  }
-  // An error naming the first child that exited, if any did. Workers exit
-  // on their own (status 0) when the run is over; that is fine.
-  absl::Status CheckAlive() {
-    for (auto& c : children_) {
-      std::string how;
-      const bool is_worker = absl::StartsWith(c->name(), "worker");
-      if (c->Exited(&how) && !(is_worker && c->ExitedCleanly())) {
-        return absl::AbortedError(how + " (its log is above)");
-      }
-    }
-    return absl::OkStatus();
-  }
-  void StopAll() {
-    // Workers first, then servers, then the coordinator.
-    for (auto it = children_.rbegin(); it != children_.rend(); ++it) (*it)->Stop(absl::Seconds(5));
-    children_.clear();
-  }
-
- private:
-  std::vector<std::unique_ptr<ChildProcess>> children_;
-};
-
 std::vector<std::pair<std::string, double>> NamedMetrics(const std::string& task,
                                                         const EvalResult& r) {
   if (task == "ranking") return {{"HR@10", r.hr_at_10}, {"NDCG@10", r.ndcg_at_10}};
@@ -256,34 +224,72 @@ TrainingReport BuildReport(const TrainOptions& o, const rpc::RunConfig& config,
   return r;
 }
 
+// "every example at least once" per epoch, as the coordinator counted it.
+void PrintCoverage(CoordinatorClient& coordinator) {
+  auto status = coordinator.GetStatus();
+  if (!status.ok()) return;
+  for (const rpc::EpochCoverage& c : status->coverage()) {
+    std::printf("coverage epoch %u: %llu of %llu examples at least once%s, %llu re-done, %u "
+                "leases taken back\n",
+                c.epoch() + 1, static_cast<unsigned long long>(c.examples_once()),
+                static_cast<unsigned long long>(c.expected_examples()),
+                c.complete() && c.examples_once() == c.expected_examples() ? " (all)" : "",
+                static_cast<unsigned long long>(c.duplicate_examples()), c.releases());
+  }
+  if (status->checkpoint().enabled()) {
+    std::printf("checkpoints: last complete round %llu, %llu failed%s%s\n",
+                static_cast<unsigned long long>(status->checkpoint().last_complete_round()),
+                static_cast<unsigned long long>(status->checkpoint().rounds_failed()),
+                status->checkpoint().last_error().empty() ? "" : ": ",
+                status->checkpoint().last_error().c_str());
+  }
+}
+
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "psrec train: %s\n", std::string(s.message()).c_str());
   return 1;
 }
 
 // Removes what WriteSyntheticDefault wrote into a run directory we made.
-void RemoveSyntheticRunDir(const std::string& run_dir) {
-  for (const char* f : {"/train.rating", "/test.rating", "/test.negative"}) {
-    ::unlink((run_dir + f).c_str());
-  }
-  ::rmdir(run_dir.c_str());
+// The run directory psrec made for itself: synthetic data, checkpoints,
+// children.txt.
+void RemoveRunDir(const std::string& run_dir) {
+  std::error_code ignored;
+  std::filesystem::remove_all(run_dir, ignored);
 }
 
 }  // namespace
 
 int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
-  // Scratch space for the synthetic default.
-  std::string run_dir = o.run_dir;
+  // The run directory: synthetic data, checkpoints, children.txt. A resumed
+  // run continues in the stopped run's.
+  std::string run_dir = o.resume_dir.empty() ? o.run_dir : o.resume_dir;
   bool own_run_dir = false;
+  if (run_dir.empty()) {
+    char tmpl[] = "/tmp/psrec-run-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return Fail(ErrnoToStatus(errno, "mkdtemp"));
+    run_dir = tmpl;
+    own_run_dir = true;
+  } else if (auto s = MakeDirs(run_dir); !s.ok()) {
+    return Fail(s);
+  }
+  const std::string checkpoint_dir =
+      o.checkpoints_off ? ""
+                        : (o.checkpoint_dir.empty() ? run_dir + "/checkpoints" : o.checkpoint_dir);
+  if (!checkpoint_dir.empty() && o.resume_dir.empty() &&
+      FileExists(checkpoint_dir + "/coordinator/state.pscs")) {
+    return Fail(absl::FailedPreconditionError(absl::StrFormat(
+        "%s holds the checkpoints of a run that did not finish: continue it with --resume=%s, "
+        "or remove the directory to start afresh",
+        checkpoint_dir, run_dir)));
+  }
+  if (!checkpoint_dir.empty()) {
+    std::printf("checkpoints in %s; if this run stops, psrec train --resume=%s (same flags) "
+                "continues it\n",
+                checkpoint_dir.c_str(), run_dir.c_str());
+  }
   if (o.config.train_path().empty()) {
-    if (run_dir.empty()) {
-      char tmpl[] = "/tmp/psrec-run-XXXXXX";
-      if (::mkdtemp(tmpl) == nullptr) return Fail(ErrnoToStatus(errno, "mkdtemp"));
-      run_dir = tmpl;
-      own_run_dir = true;
-    } else if (auto s = MakeDirs(run_dir); !s.ok()) {
-      return Fail(s);
-    }
+    // Deterministic from the seed: a resumed run writes the same files.
     if (auto s = WriteSyntheticDefault(run_dir, &o); !s.ok()) return Fail(s);
   } else if (!FileExists(o.config.train_path())) {
     return Fail(absl::NotFoundError(absl::StrCat(o.config.train_path(), ": no such file (--train)")));
@@ -293,19 +299,27 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   if (!test.ok()) return Fail(test.status());
   if (o.servers == 0) {
     const int code = RunTrainInProcess(o, *test);
-    if (own_run_dir) RemoveSyntheticRunDir(run_dir);
+    if (own_run_dir) RemoveRunDir(run_dir);
     return code;
   }
 
-  LocalCluster cluster;
+  SupervisedCluster cluster(o.max_restarts, run_dir + "/children.txt");
   std::vector<std::string> coord_args = {"coordinator"};
   coord_args.insert(coord_args.end(), user_flags.begin(), user_flags.end());
   coord_args.push_back("--train=" + o.config.train_path());
   coord_args.push_back("--gated");
   coord_args.push_back("--host=127.0.0.1");
+  coord_args.push_back("--checkpoint_dir=" + checkpoint_dir);
+  if (checkpoint_dir.empty()) coord_args.push_back("--checkpoint_every=off");
+  // A restarted coordinator recovers its live state; only the first start
+  // of a resumed run begins at the last complete round.
+  std::vector<std::string> coord_restart_args = coord_args;
+  coord_restart_args.push_back("--resume=");
+  coord_args.push_back("--resume=" + (o.resume_dir.empty() ? "" : checkpoint_dir));
   coord_args.push_back("--port=0");
   // The coordinator reads the whole training file before it listens.
-  auto coord_port = cluster.Start("coordinator", coord_args, true, absl::Minutes(30));
+  auto coord_port = cluster.Start("coordinator", coord_args, coord_restart_args, true,
+                                  absl::Minutes(30), false);
   if (!coord_port.ok()) return Fail(coord_port.status());
   const std::string coord_addr = absl::StrCat("127.0.0.1:", *coord_port);
   const std::string level = "--log_level=" + o.log_level;
@@ -318,22 +332,28 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   const std::vector<std::string> rpc_flags = RpcOptionsAsFlags(o.rpc);
   std::vector<int> server_ports;
   for (uint32_t s = 0; s < o.servers; ++s) {
-    std::vector<std::string> args = {"server", "--coordinator=" + coord_addr, "--host=127.0.0.1",
-                                     "--port=0", level, timeout, metrics_port};
+    std::vector<std::string> args = {"server",        "--coordinator=" + coord_addr,
+                                     "--host=127.0.0.1", absl::StrCat("--shard_index=", s),
+                                     level,           timeout,
+                                     metrics_port,    "--port=0"};
     args.insert(args.end(), rpc_flags.begin(), rpc_flags.end());
-    auto port = cluster.Start(absl::StrCat("server ", s), args, true, o.startup_timeout);
+    auto port = cluster.Start(absl::StrCat("server ", s), args, args, true, o.startup_timeout,
+                              false);
     if (!port.ok()) return Fail(port.status());
     server_ports.push_back(*port);
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
-    std::vector<std::string> args = {"worker", "--coordinator=" + coord_addr, level, timeout,
+    std::vector<std::string> args = {"worker", "--coordinator=" + coord_addr,
+                                     absl::StrCat("--worker_index=", w), level, timeout,
                                      metrics_port};
     args.insert(args.end(), rpc_flags.begin(), rpc_flags.end());
-    auto started = cluster.Start(absl::StrCat("worker ", w), args, false, o.startup_timeout);
+    auto started = cluster.Start(absl::StrCat("worker ", w), args, args, false,
+                                 o.startup_timeout, true);
     if (!started.ok()) return Fail(started.status());
   }
   spdlog::info("cluster up: coordinator {}, servers on ports {}, {} workers", coord_addr,
                absl::StrJoin(server_ports, ","), o.workers);
+  cluster.Supervise();
 
   CoordinatorClient coordinator(coord_addr, o.rpc, o.startup_timeout);
   auto reg = coordinator.Register(rpc::ROLE_DRIVER, "");
@@ -377,11 +397,40 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   RunOutcome outcome;
   uint64_t examples = 0;
   double seconds = 0;
+  // Epochs complete before a resume were evaluated by the stopped run.
+  size_t resumed_epochs = 0;
+  if (!o.resume_dir.empty()) {
+    auto status = coordinator.GetStatus();
+    if (!status.ok()) return Fail(status.status());
+    while (resumed_epochs < static_cast<size_t>(status->history_size()) &&
+           status->history(static_cast<int>(resumed_epochs)).complete()) {
+      ++resumed_epochs;
+    }
+    std::printf("resumed from checkpoint round %llu: %zu epochs already trained\n",
+                static_cast<unsigned long long>(status->checkpoint().recovered_round()),
+                resumed_epochs);
+  }
   for (;;) {
-    if (auto s = cluster.CheckAlive(); !s.ok()) return Fail(s);
+    if (auto s = cluster.Health(); !s.ok()) return Fail(s);
     auto status = coordinator.GetStatus();
     if (!status.ok()) return Fail(status.status());
     const size_t next = epochs.size();
+    // A restarted coordinator may have lost the newest gate: say it again.
+    if (!outcome.stopped_early && next < status->epochs() && status->open_epochs() < next + 1) {
+      if (auto s = coordinator.Gate(static_cast<uint32_t>(next + 1), false); !s.ok()) {
+        return Fail(s);
+      }
+    }
+    if (next < resumed_epochs) {
+      EpochRecord rec;
+      rec.summary = status->history(static_cast<int>(next));
+      examples += rec.summary.examples();
+      seconds += rec.summary.seconds();
+      std::printf("epoch %3d/%d  loss %.4f  (trained before the resume)\n",
+                  rec.summary.epoch() + 1, config.epochs(), rec.summary.loss());
+      epochs.push_back(rec);
+      continue;
+    }
     if (next < static_cast<size_t>(status->history_size()) &&
         status->history(static_cast<int>(next)).complete()) {
       progress.Clear();
@@ -484,8 +533,18 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     if (auto s = WriteTrainingReport(o.report_dir, report); !s.ok()) return Fail(s);
     std::printf("report written to %s/report.html\n", o.report_dir.c_str());
   }
+  PrintCoverage(coordinator);
+  if (cluster.restarts() > 0) {
+    std::printf("restarted %u processes killed by a signal\n", cluster.restarts());
+  }
   cluster.StopAll();
-  if (own_run_dir) RemoveSyntheticRunDir(run_dir);
+  // A finished run needs neither its checkpoints nor its scratch data.
+  if (own_run_dir) {
+    RemoveRunDir(run_dir);
+  } else if (!checkpoint_dir.empty() && o.checkpoint_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(checkpoint_dir, ignored);
+  }
   return 0;
 }
 

@@ -143,6 +143,14 @@ int RunCoordinator(const CoordinatorOptions& options) {
       "psrec_coordinator_clock_wait_call_seconds",
       "How long one Clock call blocked at the barrier (ssp, bsp).", "",
       LatencyBucketsSeconds()));
+  AddCoverageCollectors(&state, (*metrics)->registry());
+  CheckpointRounds checkpoints(&state, config, options.checkpoint, options.rpc,
+                               (*metrics)->registry());
+  if (auto s = checkpoints.Recover(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 2;
+  }
+  if (checkpoints.enabled()) service.set_checkpoints(&checkpoints);
   state.set_metrics_port((*metrics)->port());
   int port = 0;
   auto server =
@@ -153,6 +161,7 @@ int RunCoordinator(const CoordinatorOptions& options) {
     return 1;
   }
   ReportPort(options.ready_fd, port);
+  checkpoints.Start();
   // Nothing to recover yet: listening with the run's facts computed is ready.
   SetServing(server->get(), true);
   spdlog::info("listening on {}:{}; expecting {} servers; {} epochs of {} data shards; "
@@ -180,9 +189,12 @@ int RunCoordinator(const CoordinatorOptions& options) {
     shutdown.WaitFor(options.linger);
     break;
   }
+  if (shutdown.signal_number() != 0) spdlog::info("signal {}: shutting down", shutdown.signal_number());
   SetServing(server->get(), false);
   (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   (*server)->Wait();
+  // After the last request: the state written is the state answered.
+  checkpoints.Stop();
   return code;
 }
 

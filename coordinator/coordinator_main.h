@@ -6,6 +6,7 @@
 
 #include "absl/time/time.h"
 #include "common/rpc_options.h"
+#include "coordinator/checkpoint_rounds.h"
 #include "coordinator/coordinator_state.h"
 #include "proto/psrec.pb.h"
 
@@ -26,6 +27,7 @@ struct CoordinatorOptions {
   std::string model_out;
   absl::Duration linger = absl::Seconds(3);
   RpcOptions rpc;  // TLS, token and limits of its server and its channels
+  CheckpointOptions checkpoint;  // dir "": off
 };
 
 int RunCoordinator(const CoordinatorOptions& options);

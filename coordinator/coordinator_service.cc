@@ -9,6 +9,9 @@ grpc::Status CoordinatorService::Register(grpc::ServerContext*, const rpc::Regis
   auto r = state_->Register(*req);
   if (!r.ok()) return ToGrpc(r.status());
   *resp = std::move(*r);
+  if (checkpoints_ != nullptr && req->role() == rpc::ROLE_SERVER) {
+    *resp->mutable_restore() = checkpoints_->RestorePoint();
+  }
   return grpc::Status::OK;
 }
 
@@ -25,6 +28,7 @@ grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*, const rpc::Hear
                                            rpc::HeartbeatResponse* resp) {
   state_->Heartbeat(req->role(), req->id(), req->progress());
   resp->set_shutdown(stop_.load());
+  if (checkpoints_ != nullptr) resp->set_last_complete_round(checkpoints_->last_complete_round());
   return grpc::Status::OK;
 }
 
@@ -43,6 +47,8 @@ grpc::Status CoordinatorService::CompleteLease(grpc::ServerContext*,
 grpc::Status CoordinatorService::GetStatus(grpc::ServerContext*, const rpc::StatusRequest*,
                                            rpc::StatusResponse* resp) {
   *resp = state_->Status();
+  state_->FillCoverage(resp);
+  if (checkpoints_ != nullptr) checkpoints_->FillStatus(resp);
   return grpc::Status::OK;
 }
 

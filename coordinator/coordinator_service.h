@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "common/prometheus.h"
+#include "coordinator/checkpoint_rounds.h"
 #include "coordinator/coordinator_state.h"
 #include "proto/psrec.grpc.pb.h"
 
@@ -17,6 +18,9 @@ class CoordinatorService final : public rpc::Coordinator::Service {
   void TellEveryoneToStop() { stop_.store(true); }
   // Where Clock calls record how long they blocked (may stay null).
   void set_clock_wait_histogram(Histogram* h) { clock_wait_ = h; }
+  // Checkpoints (may stay unset): restore points for registering servers,
+  // the last complete round in heartbeats, their status. Set before serving.
+  void set_checkpoints(const CheckpointRounds* checkpoints) { checkpoints_ = checkpoints; }
 
   grpc::Status Register(grpc::ServerContext*, const rpc::RegisterRequest*,
                         rpc::RegisterResponse*) override;
@@ -35,6 +39,7 @@ class CoordinatorService final : public rpc::Coordinator::Service {
 
  private:
   CoordinatorState* state_;
+  const CheckpointRounds* checkpoints_ = nullptr;
   std::atomic<bool> stop_{false};
   Histogram* clock_wait_ = nullptr;
 };

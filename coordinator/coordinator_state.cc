@@ -153,6 +153,7 @@ void CoordinatorState::ExpireSilentWorkers(absl::Time now) {
         spdlog::warn("worker {} silent for over {}: epoch {} shard {} goes back to the pool",
                      s.worker, absl::FormatDuration(lease_.lease_timeout), &e - epochs_.data(),
                      &s - e.shards.data());
+        CountRelease(e, &e - epochs_.data(), &s - e.shards.data(), s.worker);
         s.phase = ShardPhase::kPending;
         ++lease_counters_.expired;
       }
@@ -167,6 +168,7 @@ void CoordinatorState::ReleaseLeasesOf(uint32_t worker) {
         spdlog::warn("worker {} registered again (a replacement): epoch {} shard {} goes back to "
                      "the pool",
                      worker, &e - epochs_.data(), &s - e.shards.data());
+        CountRelease(e, &e - epochs_.data(), &s - e.shards.data(), worker);
         s.phase = ShardPhase::kPending;
       }
     }
@@ -189,6 +191,10 @@ rpc::LeaseResponse CoordinatorState::AcquireLease(uint32_t worker_id) {
     return resp;
   }
   ExpireSilentWorkers(now);
+  if (hold_leases_) {  // a checkpoint round is draining the leased shards
+    resp.set_kind(rpc::LeaseResponse::WAIT);
+    return resp;
+  }
   if (consistency_ != Consistency::kAsp && !PrepareClockedEpoch(epoch, now)) {
     resp.set_kind(rpc::LeaseResponse::WAIT);
     return resp;
@@ -217,7 +223,10 @@ absl::Status CoordinatorState::CompleteLease(const rpc::CompleteRequest& req) {
   }
   EpochState& e = epochs_[req.epoch()];
   ShardSlot& slot = e.shards[req.shard()];
-  if (slot.phase == ShardPhase::kDone) return absl::OkStatus();  // a duplicate report
+  if (slot.phase == ShardPhase::kDone) {  // a re-leased shard done twice
+    e.duplicate_examples += req.examples();
+    return absl::OkStatus();
+  }
   slot.phase = ShardPhase::kDone;
   ++lease_counters_.completed;
   ++e.done_shards;
@@ -237,6 +246,20 @@ absl::Status CoordinatorState::CompleteLease(const rpc::CompleteRequest& req) {
   }
   if (consistency_ != Consistency::kAsp) LeaveBarrierIfDone(req.worker_id(), req.epoch());
   return absl::OkStatus();
+}
+
+void CoordinatorState::HoldLeases(bool hold) {
+  absl::MutexLock lock(&mu_);
+  hold_leases_ = hold;
+}
+
+uint32_t CoordinatorState::OutstandingLeases() const {
+  absl::MutexLock lock(&mu_);
+  uint32_t n = 0;
+  for (const EpochState& e : epochs_) {
+    for (const ShardSlot& s : e.shards) n += s.phase == ShardPhase::kLeased;
+  }
+  return n;
 }
 
 void CoordinatorState::Gate(uint32_t epochs_allowed, bool stop) {

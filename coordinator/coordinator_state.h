@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/consistency.h"
 #include "coordinator/clock_table.h"
+#include "proto/checkpoint.pb.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -60,6 +61,19 @@ class CoordinatorState {
   // The coordinator's own metrics port, reported by Status().
   void set_metrics_port(int port);
 
+  // Durability (coordinator/checkpoint_rounds.h). While held, no lease is
+  // granted, so the leased shards drain and a round cuts at shard boundaries.
+  void HoldLeases(bool hold);
+  // Data shards leased and not completed yet, over all epochs.
+  uint32_t OutstandingLeases() const;
+  // Defined in coordinator/coordinator_snapshot.cc: the state to persist, and
+  // its restore. `keep_membership`: a restarted coordinator whose servers and
+  // workers live on; false: a resumed run, where everyone registers afresh.
+  rpc::CoordinatorSnapshot Snapshot() const;
+  absl::Status Restore(const rpc::CoordinatorSnapshot& snapshot, bool keep_membership);
+  // Per epoch: examples counted once against the epoch's, and duplicates.
+  void FillCoverage(rpc::StatusResponse* resp) const;
+
  private:
   enum class ShardPhase { kPending, kLeased, kDone };
   struct ShardSlot {
@@ -73,11 +87,17 @@ class CoordinatorState {
     double loss_sum = 0;
     absl::Time start = absl::InfinitePast();
     double seconds = 0;
+    uint64_t duplicate_examples = 0;  // re-done work: see rpc::EpochCoverage
+    uint32_t releases = 0;
   };
 
   void ExpireSilentWorkers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker that registers again under its id replaces a dead one.
   void ReleaseLeasesOf(uint32_t worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A lease taken back: what its worker reported of the shard is re-done
+  // work (defined in coordinator/coordinator_snapshot.cc).
+  void CountRelease(EpochState& e, uint32_t epoch, uint32_t shard, uint32_t worker)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static constexpr uint32_t kMaxWorkers = 1 << 16;
   uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillEpochProgress(uint32_t epoch, rpc::EpochSummary* h) const
@@ -124,6 +144,7 @@ class CoordinatorState {
   uint64_t map_version_ ABSL_GUARDED_BY(mu_) = 0;
   LeaseCounters lease_counters_ ABSL_GUARDED_BY(mu_);
   int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_leases_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<uint64_t> ring_positions_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> ring_owners_ ABSL_GUARDED_BY(mu_);
   ClockTable clocks_ ABSL_GUARDED_BY(mu_);

@@ -198,6 +198,25 @@ void EmbeddingTable::ForEach(const std::function<void(uint64_t, const float*)>& 
   }
 }
 
+void EmbeddingTable::ForEachWithState(
+    const std::function<void(uint64_t, const float*, uint32_t)>& fn) const {
+  for (uint32_t i = 0; i <= stripe_mask_; ++i) {
+    const Stripe& s = stripes_[i];
+    absl::MutexLock lock(&s.mu);
+    for (uint32_t slot = 0; slot < s.ids.size(); ++slot) {
+      fn(s.ids[slot], RowPtr(s, slot), s.steps[slot]);
+    }
+  }
+}
+
+void EmbeddingTable::InsertWithState(uint64_t id, const float* row, uint32_t step) {
+  Stripe& s = StripeOf(id);
+  absl::MutexLock lock(&s.mu);
+  const uint32_t slot = FindOrCreate(s, id);
+  std::memcpy(RowPtr(s, slot), row, stride_ * sizeof(float));
+  s.steps[slot] = step;
+}
+
 uint64_t EmbeddingTable::bytes() const {
   uint64_t total = 0;
   for (uint32_t i = 0; i <= stripe_mask_; ++i) {

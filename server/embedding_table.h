@@ -52,6 +52,12 @@ class EmbeddingTable {
   // Calls fn(id, params) for every row, one stripe locked at a time.
   void ForEach(const std::function<void(uint64_t, const float*)>& fn) const;
 
+  // Checkpoints: a row with its optimizer state (stride() floats: parameters
+  // then state) and its update count, read and restored as they are.
+  uint32_t stride() const { return stride_; }
+  void ForEachWithState(const std::function<void(uint64_t, const float*, uint32_t)>& fn) const;
+  void InsertWithState(uint64_t id, const float* row, uint32_t step);
+
   // The initial value of a row: a pure function of (seed, table, id).
   void InitRow(uint64_t id, float* params) const;
 

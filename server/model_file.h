@@ -10,7 +10,7 @@
 //   32+H P bytes payload: per header table, in order: rows x (u64 id, dim x f32)
 // The magic and the version field sit where version 1 had them, so any
 // version is recognised and refused by name. Parameters only: optimizer state
-// is not part of a model.
+// is not part of a model (checkpoints, below, carry it).
 #ifndef PSREC_SERVER_MODEL_FILE_H_
 #define PSREC_SERVER_MODEL_FILE_H_
 
@@ -25,6 +25,10 @@
 namespace psrec {
 
 inline constexpr uint32_t kModelFormatVersion = 2;
+// Checkpoint shards: the same layout with magic "PSRECCK1", format version 1;
+// each payload row is (u64 id, u32 step, dim x (1 + state_floats) f32): the
+// parameters, then the optimizer state, so a restore continues exactly.
+inline constexpr uint32_t kCheckpointFormatVersion = 1;
 
 // Serializes `tables` with a header holding `config` (without its item list),
 // `shard_index` and the tables' layout, and writes it to `path` atomically.
@@ -47,6 +51,33 @@ struct ModelShardInfo {
 // `tables`. Nothing is inserted unless the whole file verified.
 absl::StatusOr<ModelShardInfo> ReadModelShard(const std::string& path,
                                               const std::vector<EmbeddingTable*>& tables);
+
+// Which state a checkpoint shard holds (server/checkpoint_store.h).
+struct CheckpointTag {
+  uint64_t round = 0;           // the round's number, or the base round of a final snapshot
+  bool final_snapshot = false;  // written on SIGTERM, outside any round
+};
+
+// Writes a checkpoint shard of `tables` (optimizer state included)
+// atomically; returns the bytes written.
+absl::StatusOr<uint64_t> WriteCheckpointShard(const std::string& path,
+                                              const rpc::RunConfig& config, uint32_t shard_index,
+                                              const CheckpointTag& tag,
+                                              const std::vector<const EmbeddingTable*>& tables);
+
+struct CheckpointShardInfo : ModelShardInfo {
+  CheckpointTag tag;
+};
+
+// As ReadModelShard, for checkpoint shards: rows are restored with their
+// optimizer state and step counts. A table whose optimizer state size differs
+// from `tables`' is FailedPrecondition.
+absl::StatusOr<CheckpointShardInfo> ReadCheckpointShard(
+    const std::string& path, const std::vector<EmbeddingTable*>& tables);
+
+// The tag in a checkpoint shard's header, without verifying the payload
+// (ReadCheckpointShard does that).
+absl::StatusOr<CheckpointTag> ReadCheckpointTag(const std::string& path);
 
 }  // namespace psrec
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,8 @@
 #include "common/rpc_util.h"
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
+#include "server/checkpoint_service.h"
+#include "server/checkpoint_store.h"
 #include "server/ps_service.h"
 
 namespace psrec {
@@ -74,10 +77,10 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   AddServerCollectors(&service, (*metrics)->registry());
+  CheckpointService checkpoints(options.checkpoint_dir, (*metrics)->registry());
   int port = 0;
-  auto server =
-      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc(),
-                                 options.rpc);
+  auto server = StartGrpcServerWithMetrics(options.host, options.port, {&service, &checkpoints},
+                                           &port, (*metrics)->rpc(), options.rpc);
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -107,18 +110,35 @@ int RunServer(const ServerOptions& options) {
     spdlog::error("configure shard: {}", shard.status().message());
     return 1;
   }
+  const rpc::CheckpointRestorePoint& restore = reg->restore();
+  if (const std::string dir = checkpoints.DirFor(restore.dir()); !dir.empty()) {
+    auto restored =
+        CheckpointStore(dir, reg->id()).Restore(restore.round(), restore.use_final(), shard->get());
+    if (!restored.ok()) {
+      spdlog::error("restore checkpoint: {}", restored.status().message());
+      return 1;
+    }
+    if (restored->round > 0 || restored->from_final) {
+      spdlog::info("restored {} rows of shard {} from {} ({})", restored->rows, reg->id(),
+                   restored->path,
+                   restored->from_final ? "its SIGTERM snapshot" : "a checkpoint round");
+    }
+  }
+  checkpoints.SetShard(shard->get());
   service.SetShard(std::move(*shard));
   SetServing(server->get(), true);
   spdlog::info("serving shard {} of {} on {} (model {}, optimizer {})", reg->id(),
                reg->expected_servers(), address, reg->config().model(),
                reg->config().optimizer());
 
+  std::atomic<uint64_t> last_complete_round{restore.round()};
   std::thread heartbeat([&] {
     absl::Time last_ok = absl::Now();
     while (!shutdown.WaitFor(absl::Seconds(1))) {
       auto hb = coordinator.Heartbeat(rpc::ROLE_SERVER, reg->id());
       if (hb.ok()) {
         last_ok = absl::Now();
+        last_complete_round.store(hb->last_complete_round());
         if (hb->shutdown()) {
           spdlog::info("the coordinator says the run is over");
           shutdown.Request();
@@ -136,6 +156,18 @@ int RunServer(const ServerOptions& options) {
   (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   (*server)->Wait();
   heartbeat.join();
+  // The requests in flight are finished and no push can arrive: the snapshot
+  // holds every update this server acknowledged.
+  if (shutdown.signal_number() != 0) {
+    // The newest complete round, asked now rather than a heartbeat ago: the
+    // snapshot is used on restart only if no round completed after it.
+    if (auto hb = coordinator.Heartbeat(rpc::ROLE_SERVER, reg->id()); hb.ok()) {
+      last_complete_round.store(std::max(last_complete_round.load(), hb->last_complete_round()));
+    }
+    if (auto s = checkpoints.WriteFinal(restore.dir(), last_complete_round.load()); !s.ok()) {
+      spdlog::error("final snapshot: {}", s.message());
+    }
+  }
   return 0;
 }
 

@@ -19,11 +19,15 @@ struct ServerOptions {
   int metrics_port = -1;              // Prometheus endpoint; 0: the OS chooses, -1: none
   absl::Duration coordinator_timeout = absl::Seconds(30);
   RpcOptions rpc;  // TLS, token and limits of its server and its channels
+  // Where this server's checkpoints go ("": the coordinator's --checkpoint_dir).
+  std::string checkpoint_dir;
 };
 
 // Serves until SIGTERM/SIGINT, a Shutdown RPC, the coordinator saying the run
 // is over, or the coordinator being unreachable for coordinator_timeout.
-// Returns the process exit code.
+// Before serving, restores the checkpoint the coordinator names; on
+// SIGTERM/SIGINT, finishes the requests in flight and writes a final snapshot
+// (server/checkpoint_store.h). Returns the process exit code.
 int RunServer(const ServerOptions& options);
 
 }  // namespace psrec
