@@ -5,6 +5,7 @@
 #define PSREC_COORDINATOR_COORDINATOR_STATE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "coordinator/shard_assignment.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -24,6 +26,16 @@ struct LeaseOptions {
   bool gated = false;
   // A worker silent this long loses its leases; its shards go back to the pool.
   absl::Duration lease_timeout = absl::Seconds(30);
+  // Replication (config.replicas >= 2): a server silent this long is declared
+  // dead and its shards' backups are promoted.
+  absl::Duration server_timeout = absl::Seconds(5);
+};
+
+// Replication figures, for the metrics endpoint.
+struct ReplicationCounters {
+  uint32_t degraded_shards = 0;
+  uint32_t lost_shards = 0;
+  uint64_t promotions = 0;
 };
 
 // How often leases changed hands, for the metrics endpoint.
@@ -48,6 +60,10 @@ class CoordinatorState {
   rpc::StatusResponse Status() const;
   bool done() const;
   LeaseCounters lease_counters() const;
+  ReplicationCounters replication_counters() const;
+  // A primary could not forward to its backup: the backup leaves the chain.
+  // Returns the map after the change.
+  absl::StatusOr<rpc::ShardMap> DropBackup(const rpc::ReplicaDropRequest& req);
   // The coordinator's own metrics port, reported by Status().
   void set_metrics_port(int port);
 
@@ -71,6 +87,7 @@ class CoordinatorState {
   void ReleaseLeasesOf(uint32_t worker) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static constexpr uint32_t kMaxWorkers = 1 << 16;
   uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillMap(rpc::ShardMap* m) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillEpochProgress(uint32_t epoch, rpc::EpochSummary* h) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -101,6 +118,8 @@ class CoordinatorState {
   int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> ring_positions_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> ring_owners_ ABSL_GUARDED_BY(mu_);
+  // Primaries and backups of the logical shards; set with the first map.
+  std::optional<ShardAssignment> assignment_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace psrec

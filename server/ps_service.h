@@ -9,6 +9,8 @@
 #include "absl/synchronization/mutex.h"
 #include "common/shutdown_signal.h"
 #include "proto/psrec.grpc.pb.h"
+#include "server/ps_request_router.h"
+#include "server/push_dedup.h"
 #include "server/shard_state.h"
 
 namespace psrec {
@@ -24,6 +26,9 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   // `shutdown` (may be null) is requested by the Shutdown RPC.
   explicit ParameterServerService(ShutdownSignal* shutdown) : shutdown_(shutdown) {}
   void SetShard(std::unique_ptr<ShardState> shard);
+  // Replication: Pull, Push, Stats and Save go to `router` (which outlives
+  // this service) instead of a shard of its own.
+  void set_router(PsRequestRouter* router) { router_.store(router, std::memory_order_release); }
 
   grpc::Status Pull(grpc::ServerContext*, const rpc::PullRequest*, rpc::PullResponse*) override;
   grpc::Status Push(grpc::ServerContext*, const rpc::PushRequest*, rpc::PushResponse*) override;
@@ -42,6 +47,9 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   mutable absl::Mutex mu_;
   std::unique_ptr<ShardState> shard_ ABSL_GUARDED_BY(mu_);
   std::atomic<ShardState*> shard_ptr_{nullptr};
+  std::atomic<PsRequestRouter*> router_{nullptr};
+  // Pushes applied, by (worker_id, seq): retries are applied once.
+  PushDedupWindow dedup_;
   ShutdownSignal* shutdown_;
   std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0};
 };

@@ -13,6 +13,7 @@
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_client.h"
 #include "server/ps_service.h"
+#include "server/replicated_shards.h"
 
 namespace psrec {
 namespace {
@@ -61,6 +62,8 @@ void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* re
 
 int RunServer(const ServerOptions& options) {
   ShutdownSignal shutdown;
+  // Used only with --replicas=2; outlives the service that routes to it.
+  ReplicatedShards replicas;
   ParameterServerService service(&shutdown);
   // Declared after the service and before the gRPC server: scrapes ask the
   // service, and the server records into the metrics.
@@ -73,7 +76,7 @@ int RunServer(const ServerOptions& options) {
   AddServerCollectors(&service, (*metrics)->registry());
   int port = 0;
   auto server =
-      StartGrpcServerWithMetrics(options.host, options.port, {&service}, &port, (*metrics)->rpc());
+      StartGrpcServerWithMetrics(options.host, options.port, {&service, &replicas}, &port, (*metrics)->rpc());
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -98,12 +101,20 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   SetLogRole(absl::StrCat("server ", reg->id()));
-  auto shard = ShardState::Create(reg->config(), reg->id());
-  if (!shard.ok()) {
-    spdlog::error("configure shard: {}", shard.status().message());
-    return 1;
+  if (reg->config().replicas() >= 2) {
+    if (auto s = replicas.Configure(reg->config(), reg->id(), options.coordinator); !s.ok()) {
+      spdlog::error("replication: {}", s.message());
+      return 1;
+    }
+    service.set_router(&replicas);
+  } else {
+    auto shard = ShardState::Create(reg->config(), reg->id());
+    if (!shard.ok()) {
+      spdlog::error("configure shard: {}", shard.status().message());
+      return 1;
+    }
+    service.SetShard(std::move(*shard));
   }
-  service.SetShard(std::move(*shard));
   SetServing(server->get(), true);
   spdlog::info("serving shard {} of {} on {} (model {}, optimizer {})", reg->id(),
                reg->expected_servers(), address, reg->config().model(),
