@@ -84,6 +84,21 @@ void AddCoordinatorCollectors(const CoordinatorState* state, PrometheusRegistry*
                          [state](std::vector<Sample>* out) {
                            out->push_back({"", static_cast<double>(state->Status().workers())});
                          });
+  registry->AddCollector(
+      "psrec_replication_shards",
+      "Logical shards by replication state (--replicas=2): degraded = running without a backup, "
+      "lost = primary dead with no backup to promote.",
+      Type::kGauge, [state](std::vector<Sample>* out) {
+        const ReplicationCounters c = state->replication_counters();
+        out->push_back({"state=\"degraded\"", static_cast<double>(c.degraded_shards)});
+        out->push_back({"state=\"lost\"", static_cast<double>(c.lost_shards)});
+      });
+  registry->AddCollector("psrec_replication_promotions_total",
+                         "Backups promoted to primary after their primary died.", Type::kCounter,
+                         [state](std::vector<Sample>* out) {
+                           out->push_back({"", static_cast<double>(
+                                                   state->replication_counters().promotions)});
+                         });
 }
 
 }  // namespace

@@ -191,6 +191,11 @@ inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_push
     EXPECT_EQ(status->degraded_shards(), 2u);
   }
 
+  // `psrec status --json` shows the degraded state.
+  RunResult shown = RunPsrec({"status", "--coordinator=" + coordinator.address, "--json"}, 60);
+  EXPECT_EQ(JsonNumber(shown.out, "degraded_shards"), 2) << shown.out << shown.err;
+  EXPECT_EQ(JsonNumber(shown.out, "promotions"), 1) << shown.out;
+
   std::vector<float> now(kKeys * dim);
   absl::Status pulled = (*ps)->Pull({PullOp{spec.id(), keys, now.data(), nullptr}}, false);
   EXPECT_TRUE(pulled.ok()) << pulled;
