@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost quality bench clean
+.PHONY: all deps deploy-tools configure build run test test-unit test-integration test-deploy test-multihost test-faults quality bench clean
 
 all: build
 
@@ -29,7 +29,11 @@ run: build
 	$(BUILD_DIR)/psrec train
 
 test: build deploy-tools
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE fault-long
+
+# Fault tests (kill -9 of servers), short and many-seed versions.
+test-faults: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -L 'fault'
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit

@@ -36,6 +36,10 @@ struct BenchOptions {
   double seconds = 2.0;
   std::vector<int> inflight = {1, 8};
   std::string only;  // run only cases whose "op case" contains this
+  // Server processes and copies of each shard (--replicas=2 costs a forward
+  // to the backup per push). Server CPU is the first server's.
+  int servers = 1;
+  int replicas = 1;
 };
 
 struct Case {
@@ -149,7 +153,8 @@ absl::Status Run(const BenchOptions& o) {
   // tensor of 1024 + 1024 x 1024 floats, about 4 MB.
   auto coordinator = ChildProcess::Spawn(
       "coordinator",
-      {"coordinator", "--train=" + train, "--servers=1", "--workers=1", "--model=mlp",
+      {"coordinator", "--train=" + train, absl::StrCat("--servers=", o.servers),
+       absl::StrCat("--replicas=", o.replicas), "--workers=1", "--model=mlp",
        "--mlp_dim=32", "--layers=1024,1024", "--optimizer=adagrad", "--host=127.0.0.1",
        "--port=0", "--log_level=warning"},
       o.psrec);
@@ -157,12 +162,17 @@ absl::Status Run(const BenchOptions& o) {
   auto cport = coordinator->WaitForPort(absl::Seconds(30));
   if (!cport.ok()) return cport.status();
   const std::string caddr = absl::StrCat("127.0.0.1:", *cport);
-  auto server = ChildProcess::Spawn(
-      "server",
-      {"server", "--coordinator=" + caddr, "--host=127.0.0.1", "--port=0", "--log_level=warning"},
-      o.psrec);
-  if (!server.ok()) return server.status();
-  if (auto p = server->WaitForPort(absl::Seconds(30)); !p.ok()) return p.status();
+  std::vector<ChildProcess> servers;
+  for (int i = 0; i < o.servers; ++i) {
+    auto server = ChildProcess::Spawn(
+        "server",
+        {"server", "--coordinator=" + caddr, "--host=127.0.0.1", "--port=0",
+         "--log_level=warning"},
+        o.psrec);
+    if (!server.ok()) return server.status();
+    if (auto p = server->WaitForPort(absl::Seconds(30)); !p.ok()) return p.status();
+    servers.push_back(std::move(*server));
+  }
 
   CoordinatorClient cc(caddr);
   auto reg = cc.Register(rpc::ROLE_WORKER, "");
@@ -200,14 +210,14 @@ absl::Status Run(const BenchOptions& o) {
       const std::string label = absl::StrCat(push ? "push " : "pull ", c.name);
       if (!o.only.empty() && !absl::StrContains(label, o.only)) continue;
       for (int inflight : o.inflight) {
-        result = RunCase(**ps, c, push, inflight, o.seconds, server->pid());
+        result = RunCase(**ps, c, push, inflight, o.seconds, servers.front().pid());
         if (!result.ok()) break;
       }
       if (!result.ok()) break;
     }
     if (!result.ok()) break;
   }
-  server->Stop(absl::Seconds(5));
+  for (ChildProcess& server : servers) server.Stop(absl::Seconds(5));
   coordinator->Stop(absl::Seconds(5));
   std::remove(train.c_str());
   std::remove(dir.c_str());
@@ -225,6 +235,10 @@ int main(int argc, char** argv) {
     if (absl::StartsWith(a, "--psrec=")) {
       o.psrec = a.substr(8);
     } else if (absl::StartsWith(a, "--seconds=") && absl::SimpleAtod(a.substr(10), &o.seconds)) {
+    } else if (absl::StartsWith(a, "--servers=") && absl::SimpleAtoi(a.substr(10), &o.servers) &&
+               o.servers >= 1) {
+    } else if (absl::StartsWith(a, "--replicas=") &&
+               absl::SimpleAtoi(a.substr(11), &o.replicas) && o.replicas >= 1) {
     } else if (absl::StartsWith(a, "--only=")) {
       o.only = a.substr(7);
     } else if (absl::StartsWith(a, "--inflight=")) {
@@ -238,7 +252,7 @@ int main(int argc, char** argv) {
         o.inflight.push_back(v);
       }
     } else {
-      std::fprintf(stderr, "usage: %s [--psrec=PATH] [--seconds=S] [--inflight=1,8] [--only=\"push 1k\"]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--psrec=PATH] [--seconds=S] [--inflight=1,8] [--only=\"push 1k\"] [--servers=N] [--replicas=N]\n", argv[0]);
       return 2;
     }
   }
