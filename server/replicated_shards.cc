@@ -62,9 +62,9 @@ absl::Status ReplicatedShards::Refresh() {
   return absl::OkStatus();
 }
 
-void ReplicatedShards::ApplyMap(const rpc::ShardMap& map) {
+bool ReplicatedShards::ApplyMap(const rpc::ShardMap& map) {
   absl::MutexLock lock(&mu_);
-  if (map.version() <= map_.version()) return;
+  if (map.version() <= map_.version()) return false;
   const bool first = map_.version() == 0;
   const uint32_t shards = static_cast<uint32_t>(map.shard_primaries_size());
   for (uint32_t j = 0; j < shards; ++j) {
@@ -103,6 +103,7 @@ void ReplicatedShards::ApplyMap(const rpc::ShardMap& map) {
                  map.replicas(), shards_.size());
   }
   map_ = map;
+  return true;
 }
 
 grpc::Status ReplicatedShards::ResolvePrimary(uint64_t version, bool has_shard, uint32_t shard,
@@ -215,9 +216,12 @@ grpc::Status ReplicatedShards::ForwardToBackup(const rpc::PushRequest& req, uint
                                           "unreachable (%s): push not acknowledged",
                                           backup, s.error_message(), d.error_message()));
     }
-    spdlog::warn("shard {}: backup server {} failed a forward ({}); dropped from the chain",
-                 shard, backup, s.error_message());
-    ApplyMap(dresp.map());
+    // Concurrent pushes meet the same failure; the first to install the
+    // new map says so.
+    if (ApplyMap(dresp.map())) {
+      spdlog::warn("shard {}: backup server {} failed a forward ({}); dropped from the chain",
+                   shard, backup, s.error_message());
+    }
   }
   return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                       absl::StrFormat("shard %d: the shard map kept changing while forwarding a "

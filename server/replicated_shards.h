@@ -52,8 +52,9 @@ class ReplicatedShards final : public PsRequestRouter, public rpc::Replica::Serv
   grpc::Status Forward(grpc::ServerContext*, const rpc::PushRequest*,
                        rpc::PushResponse*) override;
 
-  // Installs `map` if it is newer than the current one (public for tests).
-  void ApplyMap(const rpc::ShardMap& map);
+  // Installs `map` if it is newer than the current one (public for tests);
+  // returns whether it did.
+  bool ApplyMap(const rpc::ShardMap& map);
   uint64_t map_version() const;
 
  private:

@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "cli/child_process.h"
 #include "common/config_proto.h"
+#include "common/rpc_util.h"
 #include "coordinator/coordinator_client.h"
 #include "tests/integration/run_util.h"
 #include "worker/grpc_ps_client.h"
@@ -195,6 +196,25 @@ inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_push
   RunResult shown = RunPsrec({"status", "--coordinator=" + coordinator.address, "--json"}, 60);
   EXPECT_EQ(JsonNumber(shown.out, "degraded_shards"), 2) << shown.out << shown.err;
   EXPECT_EQ(JsonNumber(shown.out, "promotions"), 1) << shown.out;
+
+  if (pause) {
+    // The resumed old primary refuses its old shard, naming both versions.
+    auto stub = rpc::ParameterServer::NewStub(MakeChannel(servers[victim_process].address));
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, absl::Seconds(10));
+    rpc::PullRequest req;
+    req.set_protocol_version(kProtocolVersion);
+    req.set_table(spec.id());
+    req.set_map_version(map->version());
+    req.set_logical_shard(victim);
+    PackArray<uint64_t>(std::vector<uint64_t>{keys[0]}, req.mutable_keys());
+    rpc::PullResponse resp;
+    grpc::Status s = stub->Pull(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_NE(s.error_message().find(absl::StrCat("version ", map->version(), " (request) vs ")),
+              std::string::npos)
+        << s.error_message();
+  }
 
   std::vector<float> now(kKeys * dim);
   absl::Status pulled = (*ps)->Pull({PullOp{spec.id(), keys, now.data(), nullptr}}, false);
