@@ -44,6 +44,20 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
               req.shard_index()));
         }
         resp.set_id(i);
+        // Replication: a server declared dead comes back empty and joins.
+        if (assignment_ && assignment_->Revive(i, absl::Now())) ++map_version_;
+        return resp;
+      }
+      if (assignment_ && assignment_->replicas() >= 2 && !req.has_shard_index() &&
+          registered_servers_ == server_addresses_.size()) {
+        // Every slot is taken: a new server joins and copies degraded shards.
+        const uint32_t joined = assignment_->AddServer(absl::Now());
+        server_addresses_.push_back(req.address());
+        server_metrics_ports_.push_back(req.metrics_port());
+        ++registered_servers_;
+        ++map_version_;
+        spdlog::info("server {} at {} joined the running cluster", joined, req.address());
+        resp.set_id(joined);
         return resp;
       }
       uint32_t index = 0;
@@ -135,6 +149,23 @@ absl::StatusOr<rpc::ShardMap> CoordinatorState::DropBackup(const rpc::ReplicaDro
                  req.primary(), req.reason());
     ++map_version_;
   }
+  rpc::ShardMap m;
+  FillMap(&m);
+  return m;
+}
+
+absl::StatusOr<rpc::ShardMap> CoordinatorState::Joined(const rpc::ReplicaJoinedRequest& req) {
+  absl::MutexLock lock(&mu_);
+  if (!assignment_ || req.logical_shard() >= ring_positions_.size()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("joined: no shard %d in the map", req.logical_shard()));
+  }
+  if (!assignment_->Joined(req.logical_shard(), req.server())) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "joined: server %d is not copying shard %d (map version %d): its copy was abandoned",
+        req.server(), req.logical_shard(), map_version_));
+  }
+  ++map_version_;
   rpc::ShardMap m;
   FillMap(&m);
   return m;
@@ -332,7 +363,7 @@ rpc::StatusResponse CoordinatorState::Status() const {
     resp.set_lost_shards(assignment_->lost_shards());
     resp.set_promotions(assignment_->promotions());
   }
-  for (uint32_t i = 0; i < expected_servers_; ++i) {
+  for (uint32_t i = 0; i < server_addresses_.size(); ++i) {
     if (server_addresses_[i].empty()) continue;
     rpc::ServerStatus* s = resp.add_server_status();
     s->set_index(i);

@@ -64,6 +64,8 @@ class CoordinatorState {
   // A primary could not forward to its backup: the backup leaves the chain.
   // Returns the map after the change.
   absl::StatusOr<rpc::ShardMap> DropBackup(const rpc::ReplicaDropRequest& req);
+  // A joining server finished copying a shard: it becomes the backup.
+  absl::StatusOr<rpc::ShardMap> Joined(const rpc::ReplicaJoinedRequest& req);
   // The coordinator's own metrics port, reported by Status().
   void set_metrics_port(int port);
 

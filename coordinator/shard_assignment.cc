@@ -8,6 +8,7 @@ ShardAssignment::ShardAssignment(uint32_t servers, uint32_t replicas, absl::Time
     : replicas_(replicas < 1 ? 1 : replicas),
       primaries_(servers),
       backups_(servers, kNone),
+      joining_(servers, kNone),
       alive_(servers, true),
       seen_(servers, now) {
   for (uint32_t j = 0; j < servers; ++j) {
@@ -35,6 +36,7 @@ bool ShardAssignment::ServerDied(uint32_t server) {
   if (server >= alive_.size() || !alive_[server]) return false;
   alive_[server] = false;
   for (uint32_t j = 0; j < primaries_.size(); ++j) {
+    if (joining_[j] == static_cast<int32_t>(server)) joining_[j] = kNone;
     if (backups_[j] == static_cast<int32_t>(server)) {
       backups_[j] = kNone;
       spdlog::warn("shard {}: backup server {} is dead; the shard runs degraded (no backup)", j,
@@ -49,6 +51,7 @@ bool ShardAssignment::ServerDied(uint32_t server) {
     }
     primaries_[j] = static_cast<uint32_t>(backups_[j]);
     backups_[j] = kNone;
+    joining_[j] = kNone;  // a copy from the dead primary cannot finish
     ++promotions_;
     spdlog::warn("shard {}: primary server {} is dead; backup server {} promoted to primary "
                  "(degraded: no backup until a server joins)",
@@ -58,6 +61,13 @@ bool ShardAssignment::ServerDied(uint32_t server) {
 }
 
 bool ShardAssignment::DropBackup(uint32_t shard, uint32_t backup) {
+  if (shard < joining_.size() && joining_[shard] == static_cast<int32_t>(backup)) {
+    joining_[shard] = kNone;
+    spdlog::warn("shard {}: primary server {} could not reach joining server {}: its copy is "
+                 "abandoned",
+                 shard, primaries_[shard], backup);
+    return true;
+  }
   if (shard >= backups_.size() || backups_[shard] != static_cast<int32_t>(backup)) return false;
   backups_[shard] = kNone;
   spdlog::warn("shard {}: primary server {} could not reach backup server {}: backup dropped "
@@ -66,11 +76,54 @@ bool ShardAssignment::DropBackup(uint32_t shard, uint32_t backup) {
   return true;
 }
 
+uint32_t ShardAssignment::AddServer(absl::Time now) {
+  const uint32_t server = static_cast<uint32_t>(alive_.size());
+  alive_.push_back(true);
+  seen_.push_back(now);
+  AssignJoiner(server);
+  return server;
+}
+
+bool ShardAssignment::Revive(uint32_t server, absl::Time now) {
+  if (server >= alive_.size() || alive_[server]) return false;
+  // It comes back empty: whatever it held was reassigned when it died.
+  alive_[server] = true;
+  seen_[server] = now;
+  AssignJoiner(server);
+  return true;
+}
+
+bool ShardAssignment::AssignJoiner(uint32_t server) {
+  if (replicas_ < 2) return false;
+  bool any = false;
+  for (uint32_t j = 0; j < primaries_.size(); ++j) {
+    if (!alive_[primaries_[j]] || primaries_[j] == server || backups_[j] != kNone ||
+        joining_[j] != kNone) {
+      continue;
+    }
+    joining_[j] = static_cast<int32_t>(server);
+    any = true;
+    spdlog::info("shard {}: server {} joins and copies it from primary server {}", j, server,
+                 primaries_[j]);
+  }
+  return any;
+}
+
+bool ShardAssignment::Joined(uint32_t shard, uint32_t server) {
+  if (shard >= joining_.size() || joining_[shard] != static_cast<int32_t>(server)) return false;
+  joining_[shard] = kNone;
+  backups_[shard] = static_cast<int32_t>(server);
+  spdlog::info("shard {}: server {} holds a full copy and is its backup now: no longer degraded",
+               shard, server);
+  return true;
+}
+
 void ShardAssignment::FillMap(rpc::ShardMap* map) const {
   map->set_replicas(replicas_);
   for (uint32_t p : primaries_) map->add_shard_primaries(p);
   for (int32_t b : backups_) map->add_shard_backups(b);
   for (bool a : alive_) map->add_server_alive(a);
+  for (int32_t j : joining_) map->add_shard_joining(j);
 }
 
 uint32_t ShardAssignment::PrimariesOn(uint32_t server) const {

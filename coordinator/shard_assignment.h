@@ -35,6 +35,14 @@ class ShardAssignment {
   // A primary failed to forward to `backup`: it leaves shard's chain.
   // Returns whether anything changed (false: already out).
   bool DropBackup(uint32_t shard, uint32_t backup);
+  // A new server joined (returns its index), or a dead one came back: it
+  // starts copying every degraded shard to become its backup (joining).
+  uint32_t AddServer(absl::Time now);
+  bool Revive(uint32_t server, absl::Time now);
+  // `server` holds a full copy of `shard`: it becomes the backup.
+  bool Joined(uint32_t shard, uint32_t server);
+  int32_t joining(uint32_t shard) const { return joining_[shard]; }
+  uint32_t num_servers() const { return static_cast<uint32_t>(alive_.size()); }
 
   // Writes shard_primaries, shard_backups, replicas and server_alive.
   void FillMap(rpc::ShardMap* map) const;
@@ -54,9 +62,13 @@ class ShardAssignment {
   const uint32_t replicas_;
   std::vector<uint32_t> primaries_;  // by logical shard
   std::vector<int32_t> backups_;     // by logical shard; kNone: degraded
+  std::vector<int32_t> joining_;     // by logical shard; kNone: no copy under way
   std::vector<bool> alive_;          // by server
   std::vector<absl::Time> seen_;     // by server
   uint64_t promotions_ = 0;
+
+  // Makes `server` the joiner of every degraded shard whose primary is alive.
+  bool AssignJoiner(uint32_t server);
 };
 
 }  // namespace psrec

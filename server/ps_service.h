@@ -29,6 +29,8 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   // Replication: Pull, Push, Stats and Save go to `router` (which outlives
   // this service) instead of a shard of its own.
   void set_router(PsRequestRouter* router) { router_.store(router, std::memory_order_release); }
+  // Which pushes this service applied (replication copies it to a joiner).
+  PushDedupWindow& dedup() { return dedup_; }
 
   grpc::Status Pull(grpc::ServerContext*, const rpc::PullRequest*, rpc::PullResponse*) override;
   grpc::Status Push(grpc::ServerContext*, const rpc::PushRequest*, rpc::PushResponse*) override;

@@ -31,6 +31,19 @@ void PushDedupWindow::Release(uint32_t worker, uint64_t seq) {
   if (age < kWindow) it->second.seen.reset(age);
 }
 
+std::vector<PushDedupWindow::Entry> PushDedupWindow::Export() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<Entry> out;
+  out.reserve(windows_.size());
+  for (const auto& [worker, w] : windows_) out.push_back({worker, w.newest, w.seen});
+  return out;
+}
+
+void PushDedupWindow::Import(const std::vector<Entry>& entries) {
+  absl::MutexLock lock(&mu_);
+  for (const Entry& e : entries) windows_[e.worker] = Window{e.newest, e.seen};
+}
+
 size_t PushDedupWindow::workers() const {
   absl::MutexLock lock(&mu_);
   return windows_.size();

@@ -14,6 +14,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -31,6 +32,15 @@ class PushDedupWindow {
   Claim TryClaim(uint32_t worker, uint64_t seq);
   void Release(uint32_t worker, uint64_t seq);
   size_t workers() const;
+
+  // The whole state, for a joining replica's copy of the shard.
+  struct Entry {
+    uint32_t worker = 0;
+    uint64_t newest = 0;
+    std::bitset<kWindow> seen;
+  };
+  std::vector<Entry> Export() const;
+  void Import(const std::vector<Entry>& entries);
 
  private:
   struct Window {

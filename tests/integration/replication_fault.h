@@ -66,14 +66,19 @@ struct CountingFaultReport {
   uint64_t lost = 0;            // key updates acknowledged but missing from the table
   uint64_t extra = 0;           // key updates applied more often than acknowledged
   double seconds_to_promotion = -1;  // kill to the coordinator's promotion
+  bool rejoined = false;             // rejoin: the joiner became the backup
 };
 
 // Kills server `victim` (by index) after `kill_after_pushes` acknowledged
 // pushes; `seed` picks the keys of each push. With `pause`, the victim is
 // stopped (SIGSTOP) instead, and resumed once its backup was promoted: a
 // cut-off old primary that comes back must not get a write acknowledged.
+// With `rejoin`, a fourth server then joins, copies the two degraded shards
+// (re-replication) while pushes go on, and once nothing is degraded the
+// server that took over the victim's shard is killed too: the copies made
+// by the join must hold every acknowledged push.
 inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_pushes, uint32_t seed,
-                                            bool pause = false) {
+                                            bool pause = false, bool rejoin = false) {
   CountingFaultReport report;
   const std::string dir = MakeTempDir(absl::StrCat("replication_fault_", seed));
   const std::string train = WriteTinyTrainFile(dir);
@@ -152,7 +157,38 @@ inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_push
   int after_promotion = -1;
   std::vector<uint64_t> push_keys;
   std::vector<float> grads;
-  while (after_promotion < 200) {
+  // rejoin: 1 = the fourth server started, 2 = nothing degraded any more,
+  // second server killed, 3 = its shards promoted.
+  int rejoin_phase = 0;
+  int phase_pushes = 0;
+  while (rejoin ? rejoin_phase < 3 || phase_pushes < 100 : after_promotion < 200) {
+    ++phase_pushes;
+    if (report.acknowledged > 20000) {
+      ADD_FAILURE() << "no progress: rejoin phase " << rejoin_phase << ", "
+                    << (after_promotion < 0 ? "no promotion seen" : "promoted");
+      break;
+    }
+    if (rejoin && after_promotion >= 100 && rejoin_phase == 0) {
+      servers.push_back(StartRole("server 3", {"server", "--coordinator=" + coordinator.address,
+                                               "--metrics_port=-1", "--log_level=warn"}));
+      rejoin_phase = 1;
+    } else if (rejoin_phase == 1 && phase_pushes % 20 == 0) {
+      auto st = coord.GetStatus();
+      if (st.ok() && st->degraded_shards() == 0) {
+        report.rejoined = true;
+        const std::string& second = st->map().server_addresses((victim + 1) % 3);
+        for (auto& s : servers) {
+          if (s.address == second) ::kill(s.process->pid(), SIGKILL);
+        }
+        rejoin_phase = 2;
+      }
+    } else if (rejoin_phase == 2 && phase_pushes % 20 == 0) {
+      auto st = coord.GetStatus();
+      if (st.ok() && st->promotions() >= 3) {
+        rejoin_phase = 3;
+        phase_pushes = 0;
+      }
+    }
     push_keys.clear();
     for (int k = 0; k < kKeys; ++k) {
       if (rng() % 3 == 0) push_keys.push_back(keys[k]);
@@ -185,7 +221,7 @@ inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_push
   auto status = coord.GetStatus();
   EXPECT_TRUE(status.ok()) << status.status();
   if (status.ok()) {
-    EXPECT_EQ(status->promotions(), 1u);
+    EXPECT_EQ(status->promotions(), rejoin ? 3u : 1u);  // the second victim held two primaries
     EXPECT_EQ(status->lost_shards(), 0u);
     // The victim's own shard (promoted, no backup left) and the shard it
     // backed up run degraded: no spare server is left.
@@ -195,7 +231,7 @@ inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_push
   // `psrec status --json` shows the degraded state.
   RunResult shown = RunPsrec({"status", "--coordinator=" + coordinator.address, "--json"}, 60);
   EXPECT_EQ(JsonNumber(shown.out, "degraded_shards"), 2) << shown.out << shown.err;
-  EXPECT_EQ(JsonNumber(shown.out, "promotions"), 1) << shown.out;
+  EXPECT_EQ(JsonNumber(shown.out, "promotions"), rejoin ? 3 : 1) << shown.out;
 
   if (pause) {
     // The resumed old primary refuses its old shard, naming both versions.
@@ -230,10 +266,11 @@ inline CountingFaultReport RunCountingFault(uint32_t victim, int kill_after_push
   for (auto& s : servers) s.process->Stop(absl::Seconds(2));
   coordinator.process->Stop(absl::Seconds(2));
   std::printf(
-      "replication fault (seed %u, %s server %u after %d pushes): %lu pushes acknowledged "
+      "replication fault (seed %u, %s server %u after %d pushes%s): %lu pushes acknowledged "
       "(%lu key updates), unacknowledged %lu, lost %lu, applied twice %lu, promotion %.2f s "
       "after the kill\n",
-      seed, pause ? "paused" : "killed", victim, kill_after_pushes, static_cast<unsigned long>(report.acknowledged),
+      seed, pause ? "paused" : "killed", victim, kill_after_pushes,
+      rejoin ? ", a server joined and its copies were promoted" : "", static_cast<unsigned long>(report.acknowledged),
       static_cast<unsigned long>(report.key_updates),
       static_cast<unsigned long>(report.unacknowledged), static_cast<unsigned long>(report.lost),
       static_cast<unsigned long>(report.extra), report.seconds_to_promotion);

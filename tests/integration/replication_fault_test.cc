@@ -26,5 +26,17 @@ TEST(ReplicationFaultTest, PausedOldPrimaryIsFencedOff) {
   EXPECT_EQ(r.extra, 0u);
 }
 
+// Re-replication: a server joins after the first kill and copies both
+// degraded shards while pushes continue; then the server that took the
+// victim's shard over dies too, and the joiner's copies are promoted.
+TEST(ReplicationFaultTest, JoinedServerCopiesDegradedShardsAndTakesOver) {
+  auto r = testing_util::RunCountingFault(/*victim=*/2, /*kill_after_pushes=*/100, /*seed=*/3,
+                                          /*pause=*/false, /*rejoin=*/true);
+  EXPECT_TRUE(r.rejoined);
+  EXPECT_EQ(r.unacknowledged, 0u);
+  EXPECT_EQ(r.lost, 0u);
+  EXPECT_EQ(r.extra, 0u);
+}
+
 }  // namespace
 }  // namespace psrec
