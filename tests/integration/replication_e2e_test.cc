@@ -26,7 +26,7 @@ RunOutcome TrainWithReplicas(const std::string& data, const std::string& out, bo
   StartedRole coordinator = StartRole(
       "coordinator",
       {"coordinator", "--train=" + data + "/train.rating", "--servers=3", "--replicas=2",
-       "--workers=1", "--epochs=2", "--server_timeout_seconds=1.5", "--metrics_port=-1",
+       "--workers=1", "--epochs=3", "--server_timeout_seconds=1.5", "--metrics_port=-1",
        "--model_out=" + out, "--linger_seconds=1", "--log_level=warn"});
   if (coordinator.address.empty()) return outcome;
   std::vector<StartedRole> servers;
@@ -38,7 +38,8 @@ RunOutcome TrainWithReplicas(const std::string& data, const std::string& out, bo
   StartedRole worker = StartRole(
       "worker", {"worker", "--coordinator=" + coordinator.address, "--metrics_port=-1",
                  "--log_level=warn"});
-  CoordinatorClient coord(coordinator.address, absl::Seconds(30));
+  // A short retry budget: the coordinator exits at the end of the run.
+  CoordinatorClient coord(coordinator.address, absl::Seconds(1));
   bool killed = !kill_one;
   std::string how;
   const absl::Time give_up = absl::Now() + absl::Seconds(240);
@@ -73,7 +74,7 @@ RunOutcome TrainWithReplicas(const std::string& data, const std::string& out, bo
 TEST(ReplicationEndToEndTest, KilledServerDoesNotChangeTheResult) {
   const std::string dir = testing_util::MakeTempDir("replication_e2e");
   const std::string data = dir + "/data";
-  auto gen = RunPsrec({"gen", "--out=" + data, "--gen_users=300", "--gen_items=200"}, 60);
+  auto gen = RunPsrec({"gen", "--out=" + data, "--gen_users=600", "--gen_items=300"}, 60);
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   RunOutcome clean = TrainWithReplicas(data, dir + "/clean", false);
   RunOutcome faulty = TrainWithReplicas(data, dir + "/faulty", true);
