@@ -41,6 +41,10 @@ struct BenchOptions {
   std::vector<int> inflight = {1, 8};
   std::string only;  // run only cases whose "op case" contains this
   std::string tls_dir;
+  // Server processes and copies of each shard (--replicas=2 costs a forward
+  // to the backup per push). Server CPU is the first server's.
+  int servers = 1;
+  int replicas = 1;
 };
 
 struct Case {
@@ -162,7 +166,8 @@ absl::Status Run(const BenchOptions& o) {
   // mlp rows are mlp_dim floats; layer2 of a 1024,1024 tower is a dense
   // tensor of 1024 + 1024 x 1024 floats, about 4 MB.
   std::vector<std::string> coordinator_args = {
-      "coordinator", "--train=" + train, "--servers=1", "--workers=1", "--model=mlp",
+      "coordinator", "--train=" + train, absl::StrCat("--servers=", o.servers),
+      absl::StrCat("--replicas=", o.replicas), "--workers=1", "--model=mlp",
       "--mlp_dim=32", "--layers=1024,1024", "--optimizer=adagrad", "--host=127.0.0.1",
       "--port=0", "--log_level=warning"};
   coordinator_args.insert(coordinator_args.end(), rpc_flags.begin(), rpc_flags.end());
@@ -171,12 +176,17 @@ absl::Status Run(const BenchOptions& o) {
   auto cport = coordinator->WaitForPort(absl::Seconds(30));
   if (!cport.ok()) return cport.status();
   const std::string caddr = absl::StrCat("127.0.0.1:", *cport);
-  std::vector<std::string> server_args = {"server", "--coordinator=" + caddr, "--host=127.0.0.1",
-                                          "--port=0", "--log_level=warning"};
-  server_args.insert(server_args.end(), rpc_flags.begin(), rpc_flags.end());
-  auto server = ChildProcess::Spawn("server", server_args, o.psrec);
-  if (!server.ok()) return server.status();
-  if (auto p = server->WaitForPort(absl::Seconds(30)); !p.ok()) return p.status();
+  std::vector<ChildProcess> servers;
+  for (int i = 0; i < o.servers; ++i) {
+    std::vector<std::string> server_args = {"server", "--coordinator=" + caddr,
+                                            "--host=127.0.0.1", "--port=0",
+                                            "--log_level=warning"};
+    server_args.insert(server_args.end(), rpc_flags.begin(), rpc_flags.end());
+    auto server = ChildProcess::Spawn("server", server_args, o.psrec);
+    if (!server.ok()) return server.status();
+    if (auto p = server->WaitForPort(absl::Seconds(30)); !p.ok()) return p.status();
+    servers.push_back(std::move(*server));
+  }
 
   CoordinatorClient cc(caddr, rpc);
   auto reg = cc.Register(rpc::ROLE_WORKER, "");
@@ -214,14 +224,14 @@ absl::Status Run(const BenchOptions& o) {
       const std::string label = absl::StrCat(push ? "push " : "pull ", c.name);
       if (!o.only.empty() && !absl::StrContains(label, o.only)) continue;
       for (int inflight : o.inflight) {
-        result = RunCase(**ps, c, push, inflight, o.seconds, server->pid());
+        result = RunCase(**ps, c, push, inflight, o.seconds, servers.front().pid());
         if (!result.ok()) break;
       }
       if (!result.ok()) break;
     }
     if (!result.ok()) break;
   }
-  server->Stop(absl::Seconds(5));
+  for (ChildProcess& server : servers) server.Stop(absl::Seconds(5));
   coordinator->Stop(absl::Seconds(5));
   std::remove(train.c_str());
   std::remove(dir.c_str());
@@ -241,6 +251,10 @@ int main(int argc, char** argv) {
     } else if (absl::StartsWith(a, "--seconds=") && absl::SimpleAtod(a.substr(10), &o.seconds)) {
     } else if (absl::StartsWith(a, "--tls_dir=")) {
       o.tls_dir = a.substr(10);
+    } else if (absl::StartsWith(a, "--servers=") && absl::SimpleAtoi(a.substr(10), &o.servers) &&
+               o.servers >= 1) {
+    } else if (absl::StartsWith(a, "--replicas=") &&
+               absl::SimpleAtoi(a.substr(11), &o.replicas) && o.replicas >= 1) {
     } else if (absl::StartsWith(a, "--only=")) {
       o.only = a.substr(7);
     } else if (absl::StartsWith(a, "--inflight=")) {
@@ -254,7 +268,7 @@ int main(int argc, char** argv) {
         o.inflight.push_back(v);
       }
     } else {
-      std::fprintf(stderr, "usage: %s [--psrec=PATH] [--seconds=S] [--inflight=1,8] [--only=\"push 1k\"] [--tls_dir=DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--psrec=PATH] [--seconds=S] [--inflight=1,8] [--only=\"push 1k\"] [--tls_dir=DIR] [--servers=N] [--replicas=N]\n", argv[0]);
       return 2;
     }
   }

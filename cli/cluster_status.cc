@@ -150,6 +150,12 @@ std::string ClusterReportText(const ClusterReport& r) {
   } else {
     absl::StrAppend(&out, "consistency: asp (no clock barrier)\n");
   }
+  if (s.replicas() >= 2) {
+    absl::StrAppend(&out, absl::StrFormat("replication: %d replicas, %d degraded shards (no "
+                                          "backup), %d lost, %d promotions\n",
+                                          s.replicas(), s.degraded_shards(), s.lost_shards(),
+                                          s.promotions()));
+  }
   for (const rpc::EpochSummary& e : s.history()) {
     // The loss is over completed shards only.
     const std::string loss = e.done_shards() > 0 ? absl::StrFormat("%.4f", e.loss()) : "-";
@@ -183,6 +189,13 @@ std::string ClusterReportText(const ClusterReport& r) {
     absl::StrAppend(
         &out, absl::StrFormat("  server %d  %s  %s  ring %.1f%% (%d vnodes)", v.server.index(),
                               v.server.address(), v.health, 100 * v.ring_share, v.virtual_nodes));
+    if (s.replicas() >= 2) {
+      absl::StrAppend(&out, v.server.alive()
+                                ? absl::StrFormat("  primary of %d, backup of %d shards",
+                                                  v.server.primary_shards(),
+                                                  v.server.backup_shards())
+                                : std::string("  DEAD (shards moved)"));
+    }
     if (v.has_stats) {
       absl::StrAppend(
           &out,
@@ -252,11 +265,13 @@ std::string ClusterReportJson(const ClusterReport& r) {
         "{\"index\": %d, \"address\": %s, \"health\": %s, \"metrics_port\": %d, "
         "\"ring_share\": %.6f, \"virtual_nodes\": %d, \"stats\": %s, \"rows\": %d, "
         "\"table_bytes\": %d, \"rss_bytes\": %d, \"pulls\": %d, \"pushes\": %d, "
-        "\"rejected\": %d, \"tables\": [%s], \"error\": %s}",
+        "\"rejected\": %d, \"tables\": [%s], \"alive\": %s, \"primary_shards\": %d, "
+        "\"backup_shards\": %d, \"error\": %s}",
         v.server.index(), JsonString(v.server.address()), JsonString(v.health),
         v.server.metrics_port(), v.ring_share, v.virtual_nodes, v.has_stats ? "true" : "false",
         TableRows(v.stats), TableBytes(v.stats), v.stats.rss_bytes(), v.stats.pulls(),
         v.stats.pushes(), v.stats.rejected(), absl::StrJoin(tables, ", "),
+        v.server.alive() ? "true" : "false", v.server.primary_shards(), v.server.backup_shards(),
         v.error.empty() ? "null" : JsonString(v.error)));
   }
   std::vector<std::string> workers;
@@ -283,6 +298,8 @@ std::string ClusterReportJson(const ClusterReport& r) {
       "\"epochs\": %d, \"data_shards\": %d, \"servers\": %d, \"expected_servers\": %d, "
       "\"workers\": %d, \"examples_per_second\": %.1f, \"current_examples_per_second\": %.1f, "
       "\"consistency\": %s, \"staleness\": %d, \"clock_spread\": %d, \"max_clock_ahead\": %d},\n"
+      "  \"replication\": {\"replicas\": %d, \"degraded_shards\": %d, \"lost_shards\": %d, "
+      "\"promotions\": %d},\n"
       "  \"epochs\": [%s],\n  \"coverage\": [%s],\n  \"checkpoint\": %s,\n"
       "  \"servers\": [\n    %s\n  ],\n  \"workers\": [\n    %s\n  ]\n}\n",
       JsonString(r.coordinator), JsonString(r.coordinator_health), s.metrics_port(),
@@ -290,7 +307,8 @@ std::string ClusterReportJson(const ClusterReport& r) {
       s.done() ? "true" : "false", std::min(s.current_epoch() + 1, s.epochs()), s.epochs(),
       s.data_shards(), s.servers(), s.expected_servers(), s.workers(), mean_rate, current_rate,
       JsonString(s.consistency().empty() ? "asp" : s.consistency()), s.staleness(),
-      s.clock_spread(), s.max_clock_ahead(), absl::StrJoin(epochs, ", "),
+      s.clock_spread(), s.max_clock_ahead(), std::max<uint32_t>(1, s.replicas()),
+      s.degraded_shards(), s.lost_shards(), s.promotions(), absl::StrJoin(epochs, ", "),
       absl::StrJoin(coverage, ", "), checkpoint, absl::StrJoin(servers, ",\n    "),
       absl::StrJoin(workers, ",\n    "));
 }

@@ -130,6 +130,13 @@ ABSL_FLAG(double, linger_seconds, 3,
 ABSL_FLAG(double, lease_timeout_seconds, 30,
           "Coordinator: a worker silent this long loses its leases; its data shards go back to "
           "the pool.");
+ABSL_FLAG(uint32_t, replicas, 1,
+          "Copies of every parameter shard, on distinct servers: 1 = no replication (a dead "
+          "server loses its shard), 2 = a backup per shard that acknowledges every push and is "
+          "promoted when the primary dies (chain replication; needs --servers >= 2).");
+ABSL_FLAG(double, server_timeout_seconds, 5,
+          "Coordinator, --replicas=2: a server silent this long is declared dead and the backups "
+          "of its shards are promoted.");
 ABSL_FLAG(bool, gated, false, "Internal: epochs start when `psrec train` allows them.");
 ABSL_FLAG(uint32_t, timeout_seconds, 60,
           "How long to wait for a peer (start-up, unreachable servers) before failing.");
@@ -274,6 +281,11 @@ absl::Status SetScheduleAndValidation(rpc::RunConfig* c) {
   }
   c->set_validation_fraction(static_cast<float>(fraction));
   c->set_early_stopping(absl::GetFlag(FLAGS_early_stopping));
+  c->set_replicas(absl::GetFlag(FLAGS_replicas));
+  if (c->replicas() < 1 || c->replicas() > 2) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--replicas=%d: must be 1 (no replication) or 2 (a backup per shard)", c->replicas()));
+  }
   if (c->early_stopping() > 0 && validation != "auto") {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--early_stopping=%d needs --validation=auto (it stops on the validation metric)",
@@ -399,6 +411,13 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   if (auto parsed = ParseConsistency(consistency); !parsed.ok()) return parsed.status();
   c.set_consistency(consistency.empty() ? "asp" : consistency);
   c.set_staleness(absl::GetFlag(FLAGS_staleness));
+  // A replicated shard is served by its own service per copy, without the
+  // bsp push buffer; the two are not combined yet.
+  if (c.replicas() >= 2 && c.consistency() != "asp") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--replicas=%d with --consistency=%s: replication works with asp only (for now)",
+        c.replicas(), c.consistency()));
+  }
   return c;
 }
 
@@ -506,6 +525,16 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
     return absl::InvalidArgumentError("--lease_timeout_seconds must be positive");
   }
   o.lease.lease_timeout = absl::Seconds(lease_timeout);
+  const double server_timeout = absl::GetFlag(FLAGS_server_timeout_seconds);
+  if (!(server_timeout > 0)) {
+    return absl::InvalidArgumentError("--server_timeout_seconds must be positive");
+  }
+  o.lease.server_timeout = absl::Seconds(server_timeout);
+  if (o.config.replicas() >= 2 && o.expected_servers < 2) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--replicas=%d needs --servers >= 2 (a backup lives on another server)",
+        o.config.replicas()));
+  }
   o.exit_when_done = !o.lease.gated;
   if (o.config.early_stopping() > 0 && !o.lease.gated) {
     return absl::InvalidArgumentError(

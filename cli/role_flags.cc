@@ -130,7 +130,8 @@ std::string Wrap(const std::string& text, size_t indent, size_t width) {
 std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   const FlagGroup cluster_train = {
       "cluster and outputs",
-      {"servers", "workers", "timeout_seconds", "metrics_port", "metrics_json", "model_out",
+      {"servers", "workers", "replicas", "timeout_seconds", "metrics_port", "metrics_json",
+       "model_out",
        "run_dir", "report",
        "progress", "progress_seconds"}};
   const FlagGroup durability_train = {
@@ -155,8 +156,9 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
             kSchedule,
             kConsistency,
             {"cluster",
-             {"servers", "workers", "host", "port", "metrics_port", "lease_timeout_seconds",
-              "linger_seconds", "model_out"}},
+             {"servers", "workers", "replicas", "host", "port", "metrics_port",
+              "lease_timeout_seconds", "server_timeout_seconds", "linger_seconds",
+              "model_out"}},
             {"failure and recovery",
              {"checkpoint_dir", "checkpoint_every", "checkpoint_keep", "resume"}},
             kSecurity,

@@ -363,6 +363,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   if (!map.ok()) return Fail(map.status());
   auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.rpc, o.startup_timeout);
   if (!ps.ok()) return Fail(ps.status());
+  (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
   Evaluator evaluator(model->get(), ps->get());

@@ -119,6 +119,21 @@ void AddCoordinatorCollectors(const CoordinatorState* state, PrometheusRegistry*
                            out->push_back({"", static_cast<double>(state->Status().workers())});
                          });
   AddClockCollectors(state, registry);
+  registry->AddCollector(
+      "psrec_replication_shards",
+      "Logical shards by replication state (--replicas=2): degraded = running without a backup, "
+      "lost = primary dead with no backup to promote.",
+      Type::kGauge, [state](std::vector<Sample>* out) {
+        const ReplicationCounters c = state->replication_counters();
+        out->push_back({"state=\"degraded\"", static_cast<double>(c.degraded_shards)});
+        out->push_back({"state=\"lost\"", static_cast<double>(c.lost_shards)});
+      });
+  registry->AddCollector("psrec_replication_promotions_total",
+                         "Backups promoted to primary after their primary died.", Type::kCounter,
+                         [state](std::vector<Sample>* out) {
+                           out->push_back({"", static_cast<double>(
+                                                   state->replication_counters().promotions)});
+                         });
 }
 
 }  // namespace
@@ -144,8 +159,14 @@ int RunCoordinator(const CoordinatorOptions& options) {
       "How long one Clock call blocked at the barrier (ssp, bsp).", "",
       LatencyBucketsSeconds()));
   AddCoverageCollectors(&state, (*metrics)->registry());
-  CheckpointRounds checkpoints(&state, config, options.checkpoint, options.rpc,
-                               (*metrics)->registry());
+  CheckpointOptions checkpoint = options.checkpoint;
+  if (config.replicas() >= 2 && !checkpoint.dir.empty()) {
+    // Each shard's backup holds its state; servers keep no checkpoint files.
+    spdlog::info("--replicas={}: the backups keep the state; no checkpoint rounds",
+                 config.replicas());
+    checkpoint.dir.clear();
+  }
+  CheckpointRounds checkpoints(&state, config, checkpoint, options.rpc, (*metrics)->registry());
   if (auto s = checkpoints.Recover(); !s.ok()) {
     spdlog::error("{}", s.message());
     return 2;

@@ -32,6 +32,24 @@ grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*, const rpc::Hear
   return grpc::Status::OK;
 }
 
+grpc::Status CoordinatorService::ReplicaDropBackup(grpc::ServerContext*,
+                                                   const rpc::ReplicaDropRequest* req,
+                                                   rpc::ReplicaDropResponse* resp) {
+  auto map = state_->DropBackup(*req);
+  if (!map.ok()) return ToGrpc(map.status());
+  *resp->mutable_map() = std::move(*map);
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::ReplicaJoined(grpc::ServerContext*,
+                                               const rpc::ReplicaJoinedRequest* req,
+                                               rpc::ReplicaDropResponse* resp) {
+  auto map = state_->Joined(*req);
+  if (!map.ok()) return ToGrpc(map.status());
+  *resp->mutable_map() = std::move(*map);
+  return grpc::Status::OK;
+}
+
 grpc::Status CoordinatorService::AcquireLease(grpc::ServerContext*, const rpc::LeaseRequest* req,
                                               rpc::LeaseResponse* resp) {
   *resp = state_->AcquireLease(req->worker_id());

@@ -28,6 +28,10 @@ class CoordinatorService final : public rpc::Coordinator::Service {
                            rpc::ShardMapResponse*) override;
   grpc::Status Heartbeat(grpc::ServerContext*, const rpc::HeartbeatRequest*,
                          rpc::HeartbeatResponse*) override;
+  grpc::Status ReplicaDropBackup(grpc::ServerContext*, const rpc::ReplicaDropRequest*,
+                                 rpc::ReplicaDropResponse*) override;
+  grpc::Status ReplicaJoined(grpc::ServerContext*, const rpc::ReplicaJoinedRequest*,
+                             rpc::ReplicaDropResponse*) override;
   grpc::Status AcquireLease(grpc::ServerContext*, const rpc::LeaseRequest*,
                             rpc::LeaseResponse*) override;
   grpc::Status CompleteLease(grpc::ServerContext*, const rpc::CompleteRequest*,

@@ -46,6 +46,20 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
               req.shard_index()));
         }
         resp.set_id(i);
+        // Replication: a server declared dead comes back empty and joins.
+        if (assignment_ && assignment_->Revive(i, absl::Now())) ++map_version_;
+        return resp;
+      }
+      if (assignment_ && assignment_->replicas() >= 2 && !req.has_shard_index() &&
+          registered_servers_ == server_addresses_.size()) {
+        // Every slot is taken: a new server joins and copies degraded shards.
+        const uint32_t joined = assignment_->AddServer(absl::Now());
+        server_addresses_.push_back(req.address());
+        server_metrics_ports_.push_back(req.metrics_port());
+        ++registered_servers_;
+        ++map_version_;
+        spdlog::info("server {} at {} joined the running cluster", joined, req.address());
+        resp.set_id(joined);
         return resp;
       }
       uint32_t index = 0;
@@ -77,6 +91,7 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
         Ring ring = Ring::Build(expected_servers_);
         ring_positions_ = ring.positions();
         ring_owners_ = ring.owners();
+        assignment_.emplace(expected_servers_, config_.replicas(), absl::Now());
         ++map_version_;
       }
       return resp;
@@ -121,17 +136,71 @@ rpc::ShardMapResponse CoordinatorState::GetShardMap() const {
   rpc::ShardMapResponse resp;
   resp.set_ready(map_version_ > 0);
   if (map_version_ == 0) return resp;
-  rpc::ShardMap* m = resp.mutable_map();
+  FillMap(resp.mutable_map());
+  return resp;
+}
+
+void CoordinatorState::FillMap(rpc::ShardMap* m) const {
   m->set_version(map_version_);
   for (const auto& a : server_addresses_) m->add_server_addresses(a);
   for (uint64_t p : ring_positions_) m->add_ring_positions(p);
   for (uint32_t o : ring_owners_) m->add_ring_owners(o);
-  return resp;
+  if (assignment_ && assignment_->replicas() >= 2) assignment_->FillMap(m);
+}
+
+absl::StatusOr<rpc::ShardMap> CoordinatorState::DropBackup(const rpc::ReplicaDropRequest& req) {
+  absl::MutexLock lock(&mu_);
+  if (!assignment_ || req.logical_shard() >= ring_positions_.size()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "drop backup: no shard %d in the map (version %d)", req.logical_shard(), map_version_));
+  }
+  if (assignment_->DropBackup(req.logical_shard(), req.backup())) {
+    spdlog::warn("shard {}: reason given by primary server {}: {}", req.logical_shard(),
+                 req.primary(), req.reason());
+    ++map_version_;
+  }
+  rpc::ShardMap m;
+  FillMap(&m);
+  return m;
+}
+
+absl::StatusOr<rpc::ShardMap> CoordinatorState::Joined(const rpc::ReplicaJoinedRequest& req) {
+  absl::MutexLock lock(&mu_);
+  if (!assignment_ || req.logical_shard() >= ring_positions_.size()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("joined: no shard %d in the map", req.logical_shard()));
+  }
+  if (!assignment_->Joined(req.logical_shard(), req.server())) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "joined: server %d is not copying shard %d (map version %d): its copy was abandoned",
+        req.server(), req.logical_shard(), map_version_));
+  }
+  ++map_version_;
+  rpc::ShardMap m;
+  FillMap(&m);
+  return m;
+}
+
+ReplicationCounters CoordinatorState::replication_counters() const {
+  absl::MutexLock lock(&mu_);
+  ReplicationCounters c;
+  if (!assignment_) return c;
+  c.degraded_shards = assignment_->degraded_shards();
+  c.lost_shards = assignment_->lost_shards();
+  c.promotions = assignment_->promotions();
+  return c;
 }
 
 void CoordinatorState::Heartbeat(rpc::Role role, uint32_t id,
                                  const rpc::LeaseProgress& progress) {
   absl::MutexLock lock(&mu_);
+  // Any heartbeat advances the replication clock: a dead server is noticed
+  // while the others (servers every second) still call.
+  if (assignment_ && assignment_->replicas() >= 2) {
+    const absl::Time now = absl::Now();
+    if (role == rpc::ROLE_SERVER) assignment_->Seen(id, now);
+    if (assignment_->ExpireSilent(now, lease_.server_timeout)) ++map_version_;
+  }
   if (role != rpc::ROLE_WORKER || id >= worker_seen_.size()) return;
   worker_seen_[id] = absl::Now();
   worker_records_[id].progress = progress;
@@ -328,19 +397,27 @@ rpc::StatusResponse CoordinatorState::Status() const {
   resp.set_train_path(config_.train_path());
   const absl::Time now = absl::Now();
   resp.set_uptime_seconds(absl::ToDoubleSeconds(now - started_));
-  if (map_version_ > 0) {
-    rpc::ShardMap* m = resp.mutable_map();
-    m->set_version(map_version_);
-    for (const auto& a : server_addresses_) m->add_server_addresses(a);
-    for (uint64_t p : ring_positions_) m->add_ring_positions(p);
-    for (uint32_t o : ring_owners_) m->add_ring_owners(o);
+  if (map_version_ > 0) FillMap(resp.mutable_map());
+  resp.set_replicas(std::max<uint32_t>(1, config_.replicas()));
+  if (assignment_) {
+    resp.set_degraded_shards(assignment_->degraded_shards());
+    resp.set_lost_shards(assignment_->lost_shards());
+    resp.set_promotions(assignment_->promotions());
   }
-  for (uint32_t i = 0; i < expected_servers_; ++i) {
+  for (uint32_t i = 0; i < server_addresses_.size(); ++i) {
     if (server_addresses_[i].empty()) continue;
     rpc::ServerStatus* s = resp.add_server_status();
     s->set_index(i);
     s->set_address(server_addresses_[i]);
     s->set_metrics_port(server_metrics_ports_[i]);
+    if (assignment_ && assignment_->replicas() >= 2) {
+      s->set_alive(assignment_->alive(i));
+      s->set_seconds_since_seen(absl::ToDoubleSeconds(now - assignment_->last_seen(i)));
+      s->set_primary_shards(assignment_->PrimariesOn(i));
+      s->set_backup_shards(assignment_->BackupsOn(i));
+    } else {
+      s->set_alive(true);
+    }
   }
   for (uint32_t i = 0; i < worker_seen_.size(); ++i) {
     if (worker_seen_[i] == absl::InfinitePast()) continue;  // an id nobody took (--worker_index)

@@ -5,6 +5,7 @@
 #define PSREC_COORDINATOR_COORDINATOR_STATE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "common/consistency.h"
 #include "coordinator/clock_table.h"
 #include "proto/checkpoint.pb.h"
+#include "coordinator/shard_assignment.h"
 #include "proto/psrec.pb.h"
 
 namespace psrec {
@@ -31,6 +33,16 @@ struct LeaseOptions {
   // wait until this many registered; worker w owns the shards s with
   // s % workers == w and gets them in order (README "Consistency").
   uint32_t workers = 1;
+  // Replication (config.replicas >= 2): a server silent this long is declared
+  // dead and its shards' backups are promoted.
+  absl::Duration server_timeout = absl::Seconds(5);
+};
+
+// Replication figures, for the metrics endpoint.
+struct ReplicationCounters {
+  uint32_t degraded_shards = 0;
+  uint32_t lost_shards = 0;
+  uint64_t promotions = 0;
 };
 
 // How often leases changed hands, for the metrics endpoint.
@@ -58,6 +70,12 @@ class CoordinatorState {
   rpc::StatusResponse Status() const;
   bool done() const;
   LeaseCounters lease_counters() const;
+  ReplicationCounters replication_counters() const;
+  // A primary could not forward to its backup: the backup leaves the chain.
+  // Returns the map after the change.
+  absl::StatusOr<rpc::ShardMap> DropBackup(const rpc::ReplicaDropRequest& req);
+  // A joining server finished copying a shard: it becomes the backup.
+  absl::StatusOr<rpc::ShardMap> Joined(const rpc::ReplicaJoinedRequest& req);
   // The coordinator's own metrics port, reported by Status().
   void set_metrics_port(int port);
 
@@ -100,6 +118,7 @@ class CoordinatorState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static constexpr uint32_t kMaxWorkers = 1 << 16;
   uint32_t CurrentEpoch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillMap(rpc::ShardMap* m) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillEpochProgress(uint32_t epoch, rpc::EpochSummary* h) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Consistency (ssp/bsp), in coordinator/consistency_leases.cc.
@@ -149,6 +168,8 @@ class CoordinatorState {
   std::vector<uint32_t> ring_owners_ ABSL_GUARDED_BY(mu_);
   ClockTable clocks_ ABSL_GUARDED_BY(mu_);
   absl::CondVar clock_advanced_;  // a clock finished or a worker left
+  // Primaries and backups of the logical shards; set with the first map.
+  std::optional<ShardAssignment> assignment_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace psrec

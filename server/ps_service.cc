@@ -65,8 +65,9 @@ grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
   return bad;
 }
 
-grpc::Status ParameterServerService::Pull(grpc::ServerContext*, const rpc::PullRequest* req,
+grpc::Status ParameterServerService::Pull(grpc::ServerContext* ctx, const rpc::PullRequest* req,
                                           rpc::PullResponse* resp) {
+  if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Pull(ctx, req, resp);
   EmbeddingTable* table = nullptr;
   if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
     return st;
@@ -94,8 +95,9 @@ grpc::Status ParameterServerService::Pull(grpc::ServerContext*, const rpc::PullR
   return grpc::Status::OK;
 }
 
-grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushRequest* req,
+grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::PushRequest* req,
                                           rpc::PushResponse* resp) {
+  if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Push(ctx, req, resp);
   EmbeddingTable* table = nullptr;
   if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
     return st;
@@ -124,6 +126,22 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "push refused: gradient contains NaN or infinity");
   }
+  if (req->seq() != 0) {
+    switch (dedup_.TryClaim(req->worker_id(), req->seq())) {
+      case PushDedupWindow::Claim::kNew:
+        break;
+      case PushDedupWindow::Claim::kDuplicate:
+        resp->set_duplicate(true);
+        return grpc::Status::OK;
+      case PushDedupWindow::Claim::kTooOld:
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                            absl::StrFormat("push seq %d of worker %d is older than the last %d "
+                                            "pushes this server remembers",
+                                            req->seq(), req->worker_id(),
+                                            PushDedupWindow::kWindow));
+    }
+  }
   if (req->clock() > 0) {
     ordered_pushes_.ApplyBefore(req->clock());
     ordered_pushes_.Add(req->clock(), req->worker_id(), table, keys, grads,
@@ -136,8 +154,9 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext*, const rpc::PushR
   return grpc::Status::OK;
 }
 
-grpc::Status ParameterServerService::Stats(grpc::ServerContext*, const rpc::StatsRequest*,
+grpc::Status ParameterServerService::Stats(grpc::ServerContext* ctx, const rpc::StatsRequest* req,
                                            rpc::StatsResponse* resp) {
+  if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Stats(ctx, req, resp);
   if (ShardState* s = shard()) {
     for (size_t i = 0; i < s->num_tables(); ++i) {
       EmbeddingTable* t = s->table(static_cast<uint32_t>(i));
@@ -159,8 +178,9 @@ grpc::Status ParameterServerService::Stats(grpc::ServerContext*, const rpc::Stat
   return grpc::Status::OK;
 }
 
-grpc::Status ParameterServerService::Save(grpc::ServerContext*, const rpc::SaveRequest* req,
+grpc::Status ParameterServerService::Save(grpc::ServerContext* ctx, const rpc::SaveRequest* req,
                                           rpc::SaveResponse* resp) {
+  if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Save(ctx, req, resp);
   ShardState* s = shard();
   if (s == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not configured");
   if (req->dir().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "dir is empty");

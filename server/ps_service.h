@@ -11,6 +11,8 @@
 #include "common/shutdown_signal.h"
 #include "proto/psrec.grpc.pb.h"
 #include "server/ordered_push_buffer.h"
+#include "server/ps_request_router.h"
+#include "server/push_dedup.h"
 #include "server/shard_state.h"
 
 namespace psrec {
@@ -26,6 +28,11 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
                                   size_t max_keys_per_request = kDefaultMaxKeysPerRequest)
       : shutdown_(shutdown), max_keys_per_request_(max_keys_per_request) {}
   void SetShard(std::unique_ptr<ShardState> shard);
+  // Replication: Pull, Push, Stats and Save go to `router` (which outlives
+  // this service) instead of a shard of its own.
+  void set_router(PsRequestRouter* router) { router_.store(router, std::memory_order_release); }
+  // Which pushes this service applied (replication copies it to a joiner).
+  PushDedupWindow& dedup() { return dedup_; }
 
   grpc::Status Pull(grpc::ServerContext*, const rpc::PullRequest*, rpc::PullResponse*) override;
   grpc::Status Push(grpc::ServerContext*, const rpc::PushRequest*, rpc::PushResponse*) override;
@@ -44,6 +51,9 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   mutable absl::Mutex mu_;
   std::unique_ptr<ShardState> shard_ ABSL_GUARDED_BY(mu_);
   std::atomic<ShardState*> shard_ptr_{nullptr};
+  std::atomic<PsRequestRouter*> router_{nullptr};
+  // Pushes applied, by (worker_id, seq): retries are applied once.
+  PushDedupWindow dedup_;
   ShutdownSignal* shutdown_;
   const size_t max_keys_per_request_;
   std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0}, over_limit_{0};

@@ -16,6 +16,7 @@
 #include "server/checkpoint_service.h"
 #include "server/checkpoint_store.h"
 #include "server/ps_service.h"
+#include "server/replicated_shards.h"
 
 namespace psrec {
 namespace {
@@ -67,6 +68,8 @@ void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* re
 
 int RunServer(const ServerOptions& options) {
   ShutdownSignal shutdown;
+  // Used only with --replicas=2; outlives the service that routes to it.
+  ReplicatedShards replicas;
   ParameterServerService service(&shutdown, options.rpc.limits.max_keys_per_request);
   // Declared after the service and before the gRPC server: scrapes ask the
   // service, and the server records into the metrics.
@@ -79,8 +82,9 @@ int RunServer(const ServerOptions& options) {
   AddServerCollectors(&service, (*metrics)->registry());
   CheckpointService checkpoints(options.checkpoint_dir, (*metrics)->registry());
   int port = 0;
-  auto server = StartGrpcServerWithMetrics(options.host, options.port, {&service, &checkpoints},
-                                           &port, (*metrics)->rpc(), options.rpc);
+  auto server = StartGrpcServerWithMetrics(options.host, options.port,
+                                           {&service, &checkpoints, &replicas}, &port,
+                                           (*metrics)->rpc(), options.rpc);
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
@@ -105,27 +109,38 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   SetLogRole(absl::StrCat("server ", reg->id()));
-  auto shard = ShardState::Create(reg->config(), reg->id());
-  if (!shard.ok()) {
-    spdlog::error("configure shard: {}", shard.status().message());
-    return 1;
-  }
+  // With replicas, the backups keep the state (README "Failure and recovery"):
+  // no checkpoint rounds, nothing to restore.
   const rpc::CheckpointRestorePoint& restore = reg->restore();
-  if (const std::string dir = checkpoints.DirFor(restore.dir()); !dir.empty()) {
-    auto restored =
-        CheckpointStore(dir, reg->id()).Restore(restore.round(), restore.use_final(), shard->get());
-    if (!restored.ok()) {
-      spdlog::error("restore checkpoint: {}", restored.status().message());
+  if (reg->config().replicas() >= 2) {
+    if (auto s = replicas.Configure(reg->config(), reg->id(), options.coordinator, options.rpc);
+        !s.ok()) {
+      spdlog::error("replication: {}", s.message());
       return 1;
     }
-    if (restored->round > 0 || restored->from_final) {
-      spdlog::info("restored {} rows of shard {} from {} ({})", restored->rows, reg->id(),
-                   restored->path,
-                   restored->from_final ? "its SIGTERM snapshot" : "a checkpoint round");
+    service.set_router(&replicas);
+  } else {
+    auto shard = ShardState::Create(reg->config(), reg->id());
+    if (!shard.ok()) {
+      spdlog::error("configure shard: {}", shard.status().message());
+      return 1;
     }
+    if (const std::string dir = checkpoints.DirFor(restore.dir()); !dir.empty()) {
+      auto restored = CheckpointStore(dir, reg->id())
+                          .Restore(restore.round(), restore.use_final(), shard->get());
+      if (!restored.ok()) {
+        spdlog::error("restore checkpoint: {}", restored.status().message());
+        return 1;
+      }
+      if (restored->round > 0 || restored->from_final) {
+        spdlog::info("restored {} rows of shard {} from {} ({})", restored->rows, reg->id(),
+                     restored->path,
+                     restored->from_final ? "its SIGTERM snapshot" : "a checkpoint round");
+      }
+    }
+    checkpoints.SetShard(shard->get());
+    service.SetShard(std::move(*shard));
   }
-  checkpoints.SetShard(shard->get());
-  service.SetShard(std::move(*shard));
   SetServing(server->get(), true);
   spdlog::info("serving shard {} of {} on {} (model {}, optimizer {})", reg->id(),
                reg->expected_servers(), address, reg->config().model(),

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
@@ -13,87 +14,65 @@ namespace psrec {
 namespace {
 
 constexpr absl::Duration kRequestTimeout = absl::Seconds(60);
+// Calls addressed to a server rather than a logical shard (save, stats).
+constexpr uint32_t kNoShard = ~0u;
 
 // One in-flight request of any kind.
 template <typename Req, typename Resp>
 struct Call {
+  uint32_t shard = kNoShard;  // logical shard, or kNoShard
   uint32_t server = 0;
   Req req;
   Resp resp;
+  std::shared_ptr<rpc::ParameterServer::Stub> stub;
   std::unique_ptr<grpc::ClientContext> ctx;
   grpc::Status status;
 };
 
-// Sends every call in parallel and waits; calls that fail with UNAVAILABLE
-// are sent again with backoff until `budget` is spent. `issue` starts one
-// call: issue(stub, ctx, req, resp, on_done).
-template <typename Req, typename Resp, typename Issue>
-absl::Status RunAll(std::vector<Call<Req, Resp>>& calls,
-                    const std::vector<std::unique_ptr<rpc::ParameterServer::Stub>>& stubs,
-                    const std::vector<std::string>& addresses, absl::Duration budget,
-                    const std::function<bool()>& cancelled, const char* what, Issue issue) {
-  std::vector<size_t> pending(calls.size());
-  for (size_t i = 0; i < calls.size(); ++i) pending[i] = i;
-  const absl::Time give_up = absl::Now() + budget;
-  absl::Duration backoff = absl::Milliseconds(10);
-  while (!pending.empty()) {
-    absl::BlockingCounter counter(static_cast<int>(pending.size()));
-    for (size_t i : pending) {
-      auto& c = calls[i];
-      c.ctx = std::make_unique<grpc::ClientContext>();
-      SetDeadline(c.ctx.get(), kRequestTimeout);
-      issue(stubs[c.server].get(), c.ctx.get(), &c.req, &c.resp, [&c, &counter](grpc::Status s) {
-        c.status = std::move(s);
-        counter.DecrementCount();
-      });
-    }
-    counter.Wait();
-    std::vector<size_t> retry;
-    for (size_t i : pending) {
-      const auto& c = calls[i];
-      if (c.status.ok()) continue;
-      if (c.status.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() > give_up) {
-        return FromGrpc(c.status, absl::StrFormat("%s to server %d at %s", what, c.server,
-                                                  addresses[c.server]));
-      }
-      retry.push_back(i);
-    }
-    pending.swap(retry);
-    if (!pending.empty() && cancelled()) {
-      return absl::CancelledError(absl::StrCat(what, ": shutting down"));
-    }
-    if (!pending.empty()) {
-      absl::SleepFor(backoff);
-      backoff = std::min(backoff * 2, absl::Seconds(1));
-    }
-  }
-  return absl::OkStatus();
+// Fencing fields exist on pulls and pushes only.
+void SetRoute(rpc::PullRequest* r, uint64_t version, uint32_t shard) {
+  r->set_map_version(version);
+  r->set_logical_shard(shard);
+}
+void SetRoute(rpc::PushRequest* r, uint64_t version, uint32_t shard) {
+  r->set_map_version(version);
+  r->set_logical_shard(shard);
+}
+template <typename Req>
+void SetRoute(Req*, uint64_t, uint32_t) {}
+
+// A server's refusal of a shard it does not hold in its map (fencing).
+bool IsFencingRefusal(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+         absl::StrContains(s.error_message(), "shard map version");
 }
 
 }  // namespace
 
 struct GrpcPsClient::Slice {
-  uint32_t server = 0;
+  uint32_t shard = 0;
   std::vector<uint32_t> positions;  // indices into the op's keys
+};
+
+struct GrpcPsClient::Route {
+  uint32_t server = 0;
+  uint64_t version = 0;
+  std::shared_ptr<rpc::ParameterServer::Stub> stub;
+  std::string address;
 };
 
 absl::StatusOr<std::unique_ptr<GrpcPsClient>> GrpcPsClient::Create(
     const rpc::ShardMap& map, const std::vector<TableConfig>& tables, const RpcOptions& rpc,
     absl::Duration retry_budget) {
-  const uint32_t n = map.server_addresses_size();
-  if (n == 0) return absl::InvalidArgumentError("shard map has no servers");
-  auto ring = Ring::FromParts({map.ring_positions().begin(), map.ring_positions().end()},
-                              {map.ring_owners().begin(), map.ring_owners().end()}, n);
-  if (!ring.ok()) return ring.status();
   auto client = std::unique_ptr<GrpcPsClient>(new GrpcPsClient());
-  client->ring_ = std::move(*ring);
+  client->rpc_ = rpc;
+  if (auto s = client->InstallMap(map); !s.ok()) return s;
   client->retry_budget_ = retry_budget;
   client->max_keys_per_chunk_ =
       std::min<size_t>(kMaxKeysPerChunk, std::max<uint32_t>(1, rpc.limits.max_keys_per_request));
-  for (const auto& a : map.server_addresses()) {
-    client->addresses_.push_back(a);
-    client->stubs_.push_back(rpc::ParameterServer::NewStub(MakeChannel(a, rpc)));
-  }
+  // Sequence numbers start at the wall clock in microseconds, so a worker
+  // that replaces a dead one under the same id numbers above it.
+  client->next_seq_.store(static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())));
   for (const TableConfig& t : tables) {
     if (client->dims_.size() <= t.id) {
       client->dims_.resize(t.id + 1, 0);
@@ -105,15 +84,147 @@ absl::StatusOr<std::unique_ptr<GrpcPsClient>> GrpcPsClient::Create(
   return client;
 }
 
-std::vector<GrpcPsClient::Slice> GrpcPsClient::SliceByServer(
+absl::Status GrpcPsClient::InstallMap(const rpc::ShardMap& map) {
+  const uint32_t n = map.server_addresses_size();
+  if (n == 0) return absl::InvalidArgumentError("shard map has no servers");
+  auto ring = Ring::FromParts({map.ring_positions().begin(), map.ring_positions().end()},
+                              {map.ring_owners().begin(), map.ring_owners().end()}, n);
+  if (!ring.ok()) return ring.status();
+  std::vector<uint32_t> primaries(map.shard_primaries().begin(), map.shard_primaries().end());
+  for (uint32_t p : primaries) {
+    if (p >= n) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("shard map: primary server %d but only %d servers", p, n));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (version_ != 0 && map.version() <= version_) return absl::OkStatus();
+  ring_ = std::move(*ring);
+  version_ = map.version();
+  primaries_ = std::move(primaries);
+  alive_.assign(n, true);
+  for (int i = 0; i < map.server_alive_size() && i < static_cast<int>(n); ++i) {
+    alive_[i] = map.server_alive(i);
+  }
+  stubs_.resize(n);
+  addresses_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (stubs_[i] && addresses_[i] == map.server_addresses(i)) continue;
+    addresses_[i] = map.server_addresses(i);
+    stubs_[i] = rpc::ParameterServer::NewStub(MakeChannel(addresses_[i], rpc_));
+  }
+  return absl::OkStatus();
+}
+
+bool GrpcPsClient::RefreshMap() {
+  if (!map_source_) return false;
+  auto map = map_source_();
+  if (!map.ok()) return false;
+  return InstallMap(*map).ok();
+}
+
+uint64_t GrpcPsClient::map_version() const {
+  absl::MutexLock lock(&mu_);
+  return version_;
+}
+
+uint32_t GrpcPsClient::num_servers() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<uint32_t>(stubs_.size());
+}
+
+GrpcPsClient::Route GrpcPsClient::RouteOf(uint32_t shard, uint32_t server) const {
+  absl::MutexLock lock(&mu_);
+  Route r;
+  r.version = version_;
+  r.server = server;
+  if (shard != kNoShard) {
+    r.server = shard < primaries_.size() ? primaries_[shard] : shard;
+  }
+  r.stub = stubs_[r.server];
+  r.address = addresses_[r.server];
+  return r;
+}
+
+std::vector<uint32_t> GrpcPsClient::ServingServers() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<uint32_t> out;
+  if (primaries_.empty()) {
+    for (uint32_t s = 0; s < stubs_.size(); ++s) out.push_back(s);
+    return out;
+  }
+  out = primaries_;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+template <typename CallT, typename Issue>
+absl::Status GrpcPsClient::RunAll(std::vector<CallT>& calls, const char* what, Issue issue) {
+  std::vector<size_t> pending(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) pending[i] = i;
+  const absl::Time give_up = absl::Now() + retry_budget_;
+  absl::Duration backoff = absl::Milliseconds(10);
+  while (!pending.empty()) {
+    absl::BlockingCounter counter(static_cast<int>(pending.size()));
+    for (size_t i : pending) {
+      auto& c = calls[i];
+      Route route = RouteOf(c.shard, c.server);
+      c.server = route.server;
+      c.stub = std::move(route.stub);
+      SetRoute(&c.req, route.version, c.shard);
+      c.ctx = std::make_unique<grpc::ClientContext>();
+      SetDeadline(c.ctx.get(), kRequestTimeout);
+      issue(c.stub.get(), c.ctx.get(), &c.req, &c.resp, [&c, &counter](grpc::Status s) {
+        c.status = std::move(s);
+        counter.DecrementCount();
+      });
+    }
+    counter.Wait();
+    std::vector<size_t> retry;
+    for (size_t i : pending) {
+      const auto& c = calls[i];
+      if (c.status.ok()) continue;
+      const bool retryable = c.status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             (map_source_ && IsFencingRefusal(c.status));
+      if (!retryable || absl::Now() > give_up) {
+        std::string address;
+        {
+          absl::MutexLock lock(&mu_);
+          address = addresses_[c.server];
+        }
+        return FromGrpc(c.status, absl::StrFormat("%s to server %d at %s", what, c.server,
+                                                  address));
+      }
+      retry.push_back(i);
+    }
+    pending.swap(retry);
+    if (!pending.empty() && cancelled_()) {
+      return absl::CancelledError(absl::StrCat(what, ": shutting down"));
+    }
+    if (!pending.empty()) {
+      // A dead primary or a refusal: a promotion may have moved the shard.
+      RefreshMap();
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(1));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<GrpcPsClient::Slice> GrpcPsClient::SliceByShard(
     uint32_t table, absl::Span<const uint64_t> keys) const {
-  std::vector<std::vector<uint32_t>> by_server(stubs_.size());
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    by_server[ring_.Owner(table, keys[i])].push_back(i);
+  std::vector<std::vector<uint32_t>> by_shard;
+  {
+    absl::MutexLock lock(&mu_);
+    by_shard.resize(ring_.num_servers());
+    for (uint32_t i = 0; i < keys.size(); ++i) {
+      by_shard[ring_.Owner(table, keys[i])].push_back(i);
+    }
   }
   std::vector<Slice> slices;
-  for (uint32_t s = 0; s < by_server.size(); ++s) {
-    const auto& pos = by_server[s];
+  for (uint32_t s = 0; s < by_shard.size(); ++s) {
+    const auto& pos = by_shard[s];
     for (size_t begin = 0; begin < pos.size(); begin += max_keys_per_chunk_) {
       size_t end = std::min(pos.size(), begin + max_keys_per_chunk_);
       slices.push_back({s, std::vector<uint32_t>(pos.begin() + begin, pos.begin() + end)});
@@ -131,9 +242,9 @@ absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
     if (op.table >= dims_.size() || dims_[op.table] == 0) {
       return absl::InvalidArgumentError(absl::StrFormat("pull: unknown table %d", op.table));
     }
-    for (Slice& slice : SliceByServer(op.table, op.keys)) {
+    for (Slice& slice : SliceByShard(op.table, op.keys)) {
       PullCall c;
-      c.server = slice.server;
+      c.shard = slice.shard;
       c.req.set_protocol_version(kProtocolVersion);
       c.req.set_table(op.table);
       c.req.set_read_only(read_only);
@@ -146,7 +257,7 @@ absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
       where.emplace_back(o, std::move(slice.positions));
     }
   }
-  auto status = RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "pull",
+  auto status = RunAll(calls, "pull",
                        [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                           const rpc::PullRequest* req, rpc::PullResponse* resp, auto done) {
                          stub->async()->Pull(ctx, req, resp, std::move(done));
@@ -160,8 +271,7 @@ absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
     if (resp.dim() != dim || resp.values().size() != positions.size() * dim * sizeof(float) ||
         (read_only && resp.found().size() != positions.size())) {
       return absl::InternalError(absl::StrFormat(
-          "pull from server %d at %s: malformed response for table %d", calls[c].server,
-          addresses_[calls[c].server], op.table));
+          "pull from server %d: malformed response for table %d", calls[c].server, op.table));
     }
     const float* v = reinterpret_cast<const float*>(resp.values().data());
     for (size_t i = 0; i < positions.size(); ++i) {
@@ -186,16 +296,16 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
           "push: lr_scale %g for table %d is not a positive number", op.lr_scale, op.table));
     }
     const uint32_t dim = dims_[op.table];
-    for (const Slice& slice : SliceByServer(op.table, op.keys)) {
+    for (const Slice& slice : SliceByShard(op.table, op.keys)) {
       PushCall c;
-      c.server = slice.server;
+      c.shard = slice.shard;
       c.req.set_protocol_version(kProtocolVersion);
       c.req.set_table(op.table);
+      // The seq names this call for good: retries and re-routes keep it.
+      c.req.set_worker_id(worker_id_);
+      c.req.set_seq(next_seq_.fetch_add(1, std::memory_order_relaxed));
       if (op.lr_scale != 1.0f) c.req.set_lr_scale(op.lr_scale);
-      if (clock_tag_ != 0) {
-        c.req.set_clock(clock_tag_);
-        c.req.set_worker_id(worker_id_);
-      }
+      if (clock_tag_ != 0) c.req.set_clock(clock_tag_);
       std::string* keys = c.req.mutable_keys();
       std::string* grads = c.req.mutable_grads();
       keys->resize(slice.positions.size() * sizeof(uint64_t));
@@ -210,7 +320,7 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
       calls.push_back(std::move(c));
     }
   }
-  return RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "push",
+  return RunAll(calls, "push",
                 [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                    const rpc::PushRequest* req, rpc::PushResponse* resp, auto done) {
                   stub->async()->Push(ctx, req, resp, std::move(done));
@@ -219,12 +329,15 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
 
 absl::Status GrpcPsClient::SaveAll(const std::string& dir) {
   using SaveCall = Call<rpc::SaveRequest, rpc::SaveResponse>;
-  std::vector<SaveCall> calls(stubs_.size());
-  for (uint32_t s = 0; s < calls.size(); ++s) {
-    calls[s].server = s;
-    calls[s].req.set_dir(dir);
+  RefreshMap();
+  // With replicas, every server writes the shards it is primary of.
+  const std::vector<uint32_t> servers = ServingServers();
+  std::vector<SaveCall> calls(servers.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    calls[i].server = servers[i];
+    calls[i].req.set_dir(dir);
   }
-  return RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "save",
+  return RunAll(calls, "save",
                 [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                    const rpc::SaveRequest* req, rpc::SaveResponse* resp, auto done) {
                   stub->async()->Save(ctx, req, resp, std::move(done));
@@ -233,16 +346,26 @@ absl::Status GrpcPsClient::SaveAll(const std::string& dir) {
 
 absl::StatusOr<std::vector<rpc::StatsResponse>> GrpcPsClient::StatsAll() {
   using StatsCall = Call<rpc::StatsRequest, rpc::StatsResponse>;
-  std::vector<StatsCall> calls(stubs_.size());
-  for (uint32_t s = 0; s < calls.size(); ++s) calls[s].server = s;
-  auto status = RunAll(calls, stubs_, addresses_, retry_budget_, cancelled_, "stats",
+  std::vector<bool> alive;
+  {
+    absl::MutexLock lock(&mu_);
+    alive = alive_;
+  }
+  // Dead servers (replication) answer nothing: their entry stays empty.
+  std::vector<StatsCall> calls;
+  for (uint32_t s = 0; s < alive.size(); ++s) {
+    if (!alive[s]) continue;
+    calls.emplace_back();
+    calls.back().server = s;
+  }
+  auto status = RunAll(calls, "stats",
                        [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
                           const rpc::StatsRequest* req, rpc::StatsResponse* resp, auto done) {
                          stub->async()->Stats(ctx, req, resp, std::move(done));
                        });
   if (!status.ok()) return status;
-  std::vector<rpc::StatsResponse> out;
-  for (auto& c : calls) out.push_back(std::move(c.resp));
+  std::vector<rpc::StatsResponse> out(alive.size());
+  for (auto& c : calls) out[c.server] = std::move(c.resp);
   return out;
 }
 

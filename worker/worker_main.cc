@@ -108,6 +108,9 @@ int RunWorker(const WorkerOptions& options) {
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status(), "model");
   (*ps)->set_cancel([&shutdown] { return shutdown.requested(); });
+  // Replication: a promotion moves shards; the coordinator has the new map.
+  (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
+  (*ps)->set_worker_id(id);
   Trainer trainer(config, model->get(), ps->get(), sampler.get());
   auto consistency = ParseConsistency(config.consistency());
   if (!consistency.ok()) return Fail(consistency.status(), "consistency");
