@@ -14,6 +14,7 @@
 #include "coordinator/checkpoint_rounds.h"
 #include "common/lr_schedule.h"
 #include "common/model_spec.h"
+#include "common/part_files.h"
 #include "common/rpc_options.h"
 #include "common/rpc_util.h"
 
@@ -70,7 +71,9 @@ ABSL_FLAG(double, dense_l2, -1,
 ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
 ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
-ABSL_FLAG(uint32_t, data_shards, 0, "Data shards leased to workers per epoch (0: 2 x workers).");
+ABSL_FLAG(uint32_t, data_shards, 0,
+          "Data shards leased to workers per epoch (0: 2 x workers). A --train directory of Spark "
+          "part files has one data shard per part file instead.");
 
 // ---- learning-rate schedule, validation, early stopping ----------------------
 ABSL_FLAG(std::string, lr_schedule, "constant",
@@ -407,6 +410,15 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   const uint32_t workers = std::max<uint32_t>(1, absl::GetFlag(FLAGS_workers));
   c.set_data_shards(pick(absl::GetFlag(FLAGS_data_shards), 2 * workers));
   if (auto s = SetScheduleAndValidation(&c); !s.ok()) return s;
+  // Spark part files are the data shards, read by the workers in parallel;
+  // a validation split needs every user's interactions in one place, so it
+  // reads them all as one file.
+  if (!c.train_path().empty() && IsDirectory(c.train_path()) && c.validation() != "auto") {
+    auto parts = ListPartFiles(c.train_path());
+    if (!parts.ok()) return parts.status();
+    c.set_part_file_shards(true);
+    c.set_data_shards(static_cast<uint32_t>(parts->size()));
+  }
   const std::string consistency = absl::GetFlag(FLAGS_consistency);
   if (auto parsed = ParseConsistency(consistency); !parsed.ok()) return parsed.status();
   c.set_consistency(consistency.empty() ? "asp" : consistency);

@@ -3,9 +3,13 @@
 namespace psrec {
 
 NegativeSampler::NegativeSampler(std::vector<uint64_t> item_ids,
-                                 const std::vector<Interaction>& positives)
+                                 absl::Span<const Interaction> positives)
     : items_(std::move(item_ids)) {
-  seen_.reserve(positives.size());
+  AddPositives(positives);
+}
+
+void NegativeSampler::AddPositives(absl::Span<const Interaction> positives) {
+  seen_.reserve(seen_.size() + positives.size());
   for (const Interaction& x : positives) seen_.insert({x.user, x.item});
 }
 

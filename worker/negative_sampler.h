@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
 #include "common/dataset.h"
 #include "common/hash.h"
 
@@ -17,7 +18,9 @@ class NegativeSampler {
  public:
   // `positives`: every training interaction (all shards), so "never
   // interacted" is exact, not guessed from one shard.
-  NegativeSampler(std::vector<uint64_t> item_ids, const std::vector<Interaction>& positives);
+  NegativeSampler(std::vector<uint64_t> item_ids, absl::Span<const Interaction> positives);
+  // Part-file shards: a worker learns positives as it reads its parts.
+  void AddPositives(absl::Span<const Interaction> positives);
 
   // An item the user has no training interaction with. After 64 rejected
   // draws (a user who has seen nearly everything) returns a random item.

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/data_reader.h"
 #include "common/training_data.h"
-#include "common/hash.h"
 #include "common/health.h"
 #include "common/logging.h"
 #include "common/process_metrics.h"
@@ -17,17 +16,12 @@
 #include "coordinator/coordinator_client.h"
 #include "worker/barrier_batch_clock.h"
 #include "worker/grpc_ps_client.h"
+#include "worker/data_shards.h"
 #include "worker/loss.h"
 #include "worker/trainer.h"
 
 namespace psrec {
 namespace {
-
-// Data shard of an interaction: by user, so that a shard holds all of a
-// user's interactions.
-uint32_t DataShardOf(uint64_t user, uint32_t shards) {
-  return static_cast<uint32_t>(Mix64(user ^ 0x64617461ULL) % shards);
-}
 
 int Fail(const absl::Status& s, const char* what) {
   spdlog::error("{}: {}", what, s.message());
@@ -88,21 +82,29 @@ int RunWorker(const WorkerOptions& options) {
   auto ps = GrpcPsClient::Create(*map, tables, options.rpc, options.retry_budget);
   if (!ps.ok()) return Fail(ps.status(), "parameter-server client");
 
-  // The same split as the coordinator's: validation interactions are never
-  // trained on, nor known to the negative sampler.
-  auto split = ReadTrainingData(config);
-  if (!split.ok()) return Fail(split.status(), "training data");
-  const std::vector<Interaction>* data = &split->train;
-  const uint32_t num_shards = std::max<uint32_t>(1, config.data_shards());
-  std::vector<std::vector<Interaction>> shards(num_shards);
-  for (const Interaction& x : *data) shards[DataShardOf(x.user, num_shards)].push_back(x);
-
+  // Part-file shards are read as they are leased. Otherwise the same split as
+  // the coordinator's: validation interactions are never trained on, nor
+  // known to the negative sampler.
+  std::vector<uint64_t> items;
+  UnpackArray(config.item_ids(), &items);
+  const bool ranking = config.task() == "ranking";
+  if (ranking && items.empty()) {
+    return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
+  }
   std::unique_ptr<NegativeSampler> sampler;
-  if (config.task() == "ranking") {
-    std::vector<uint64_t> items;
-    UnpackArray(config.item_ids(), &items);
-    if (items.empty()) return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
-    sampler = std::make_unique<NegativeSampler>(std::move(items), *data);
+  std::unique_ptr<DataShards> shards;
+  if (config.part_file_shards()) {
+    auto parts = DataShards::FromPartFiles(config);
+    if (!parts.ok()) return Fail(parts.status(), "training data");
+    shards = std::move(*parts);
+    if (ranking) {
+      sampler = std::make_unique<NegativeSampler>(std::move(items), absl::Span<const Interaction>());
+    }
+  } else {
+    auto split = ReadTrainingData(config);
+    if (!split.ok()) return Fail(split.status(), "training data");
+    if (ranking) sampler = std::make_unique<NegativeSampler>(std::move(items), split->train);
+    shards = DataShards::FromInteractions(std::move(split->train), config.data_shards());
   }
   if (auto loss = ParseLoss(config.loss(), config.task()); !loss.ok()) return Fail(loss.status(), "loss");
   auto model = Model::FromConfig(config);
@@ -117,8 +119,10 @@ int RunWorker(const WorkerOptions& options) {
   // ssp/bsp: every batch is a clock of the coordinator's barrier.
   BarrierBatchClock batch_clock(*consistency, id, &coordinator, ps->get());
   if (*consistency != Consistency::kAsp) trainer.set_batch_clock(&batch_clock);
-  spdlog::info("joined: {} interactions in {} data shards, {} servers; health on port {}",
-               data->size(), num_shards, map->server_addresses_size(), port);
+  spdlog::info("joined: {} in {} data shards, {} servers; health on port {}",
+               shards->lazy() ? "part files read as leased"
+                              : absl::StrCat(shards->held(), " interactions"),
+               shards->num_shards(), map->server_addresses_size(), port);
   SetServing(health_server->get(), true);
 
   // The shard being trained, -1 while none: the heartbeat reports progress on it.
@@ -159,8 +163,15 @@ int RunWorker(const WorkerOptions& options) {
     trainer.ResetProgress();
     leased_epoch.store(lease->epoch());
     leased_shard.store(lease->shard());
+    bool first_read = false;
+    auto shard = shards->Shard(lease->shard(), &first_read);
+    if (!shard.ok()) {
+      code = Fail(shard.status(), "training data");
+      break;
+    }
+    if (first_read && sampler) sampler->AddPositives(*shard);
     batch_clock.StartLease(lease->epoch(), lease->clock());
-    auto result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard(),
+    auto result = trainer.TrainShard(*shard, lease->epoch(), lease->shard(),
                                      [&shutdown] { return shutdown.requested(); });
     // A server shutting down (SIGTERM) cancels the calls it is serving: not
     // this worker's stop. Train the shard again; the server comes back.
@@ -170,7 +181,7 @@ int RunWorker(const WorkerOptions& options) {
                    lease->shard(), result.status().message());
       shutdown.WaitFor(absl::Seconds(1));
       trainer.ResetProgress();
-      result = trainer.TrainShard(shards[lease->shard()], lease->epoch(), lease->shard(),
+      result = trainer.TrainShard(*shard, lease->epoch(), lease->shard(),
                                   [&shutdown] { return shutdown.requested(); });
     }
     leased_shard.store(-1);

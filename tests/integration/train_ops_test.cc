@@ -101,5 +101,38 @@ TEST(TrainOpsTest, SparkInputPlainProgressAndReport) {
   EXPECT_TRUE(absl::StrContains(r.out, "report written to " + dir + "/report/report.html"));
 }
 
+// Part files are the data shards: each worker reads only the parts it is
+// leased. Under bsp worker w owns shards w, w + 2, ..., so each part is read
+// exactly once, by its owner, and every interaction is trained every epoch.
+TEST(TrainOpsTest, SparkPartFilesAreDataShardsReadByTheWorkers) {
+  const std::string dir = MakeTempDir("train_parts");
+  auto gen =
+      RunPsrec({"gen", "--out=" + dir + "/data", "--implicit=false", "--gen_users=800"}, 60);
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  const size_t train_rows =
+      WriteSparkDirectory(dir + "/data/train.rating", dir + "/spark-train", 4);
+  auto r = RunPsrec({"train", "--model=mf", "--train=" + dir + "/spark-train",
+                     "--test=" + dir + "/data/test.rating", "--epochs=2", "--workers=2",
+                     "--consistency=bsp", "--metrics_json=" + dir + "/m.json",
+                     "--log_level=info"},
+                    300);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(JsonNumber(ReadFile(dir + "/m.json"), "train_examples"), 2.0 * train_rows);
+
+  static const std::regex kRead(R"(worker (\d+).*data shard (\d+): read .*part-0000(\d)-)");
+  std::vector<int> reads(4, 0);
+  for (absl::string_view line : absl::StrSplit(r.err, '\n')) {
+    const std::string l(line);
+    std::smatch m;
+    if (!std::regex_search(l, m, kRead)) continue;
+    const int worker = std::stoi(m[1]), shard = std::stoi(m[2]), part = std::stoi(m[3]);
+    ASSERT_LT(shard, 4) << l;
+    EXPECT_EQ(shard, part) << l;           // shard s is the s-th part file
+    EXPECT_EQ(shard % 2, worker) << l;     // read by its owner only
+    ++reads[shard];
+  }
+  EXPECT_EQ(reads, std::vector<int>({1, 1, 1, 1})) << r.err;
+}
+
 }  // namespace
 }  // namespace psrec
