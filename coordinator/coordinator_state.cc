@@ -46,8 +46,20 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
               req.shard_index()));
         }
         resp.set_id(i);
-        // Replication: a server declared dead comes back empty and joins.
-        if (assignment_ && assignment_->Revive(i, absl::Now())) ++map_version_;
+        // Replication: a process registers once, so this is a new, empty one
+        // (restarted before it was declared dead, or after): the backups of
+        // the shards it led take over, and it joins to copy degraded shards.
+        if (assignment_ && assignment_->replicas() >= 2) {
+          bool changed = false;
+          if (assignment_->alive(i)) {
+            spdlog::warn("server {} at {} registered again: it restarted empty; the backups of "
+                         "its shards take over",
+                         i, req.address());
+            changed = assignment_->ServerDied(i);
+          }
+          if (assignment_->Revive(i, absl::Now())) changed = true;
+          if (changed) ++map_version_;
+        }
         return resp;
       }
       if (assignment_ && assignment_->replicas() >= 2 && !req.has_shard_index() &&

@@ -121,6 +121,32 @@ TEST(CoordinatorStateTest, ServersMayAskForTheirShardIndex) {
   EXPECT_EQ(state.Status().servers(), 3u);
 }
 
+// With replicas, a server that registers again (restarted by a supervisor
+// faster than the heartbeat timeout) is a new, empty process: the backups of
+// its shards are promoted, and it joins to copy them back.
+TEST(CoordinatorStateTest, ReplicatedServerRegisteringAgainHandsItsShardsToTheirBackups) {
+  rpc::RunConfig config = Config();
+  config.set_replicas(2);
+  CoordinatorState state(config, 3, Leases(1, 2));
+  for (const char* a : {"h:1", "h:2", "h:3"}) ASSERT_TRUE(state.Register(Server(a)).ok());
+  const rpc::ShardMap before = state.GetShardMap().map();
+  ASSERT_EQ(before.shard_primaries(1), 1u);
+  const int32_t backup_of_1 = before.shard_backups(1);
+  ASSERT_GE(backup_of_1, 0);
+  ASSERT_NE(backup_of_1, 1);
+
+  auto again = state.Register(Server("h:2"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), 1u);
+  const rpc::ShardMap after = state.GetShardMap().map();
+  EXPECT_GT(after.version(), before.version());
+  EXPECT_EQ(after.shard_primaries(1), static_cast<uint32_t>(backup_of_1));
+  for (int s = 0; s < after.shard_primaries_size(); ++s) {
+    EXPECT_NE(after.shard_primaries(s), 1u) << "shard " << s << " still led by the empty server";
+  }
+  EXPECT_EQ(state.Status().promotions(), 1u);
+}
+
 TEST(CoordinatorStateTest, ServerNeedsAnAddressAndRequestsNeedARole) {
   CoordinatorState state(Config(), 1, Leases(1, 1));
   EXPECT_EQ(state.Register(Server("")).status().code(), absl::StatusCode::kInvalidArgument);

@@ -7,6 +7,7 @@
 // source built with PSREC_FAULT_LONG) several.
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -41,8 +42,10 @@ constexpr int kWorkers = 2;
 constexpr int kBatch = 256;
 constexpr int kEveryBatches = 100;
 
-std::vector<std::string> TrainArgs(uint64_t seed, const std::string& dir) {
-  return {"train",
+// `extra`: more flags, e.g. replication's.
+std::vector<std::string> TrainArgs(uint64_t seed, const std::string& dir,
+                                   const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"train",
           absl::StrCat("--epochs=", kEpochs),
           absl::StrCat("--seed=", seed),
           absl::StrCat("--data_shards=", kDataShards),
@@ -53,6 +56,8 @@ std::vector<std::string> TrainArgs(uint64_t seed, const std::string& dir) {
           "--metrics_json=" + dir + "/metrics.json",
           "--progress=off",
           "--timeout_seconds=60"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
 }
 
 struct Child {
@@ -94,9 +99,9 @@ void ExpectEveryExampleSeen(const std::string& out) {
   EXPECT_EQ(epochs, kEpochs) << out;
 }
 
-double FaultFreeHr(uint64_t seed) {
+double FaultFreeHr(uint64_t seed, const std::vector<std::string>& extra) {
   const std::string dir = MakeTempDir(absl::StrCat("fault_free_", seed));
-  RunResult r = RunPsrec(TrainArgs(seed, dir), 120);
+  RunResult r = RunPsrec(TrainArgs(seed, dir, extra), 120);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return JsonNumber(ReadFile(dir + "/metrics.json"), "hr_at_10");
 }
@@ -104,11 +109,14 @@ double FaultFreeHr(uint64_t seed) {
 class FaultTest : public ::testing::TestWithParam<uint64_t> {
  protected:
   // Starts the run in the background; returns once `name` may be killed:
-  // past a random point of the run and after the first checkpoint round.
-  void StartAndWait(const std::string& kind) {
+  // past a random point of the run and after the first checkpoint round
+  // (with replicas there are no rounds: the backups hold the state).
+  void StartAndWait(const std::string& kind, std::vector<std::string> extra = {}) {
     seed_ = GetParam();
+    extra_ = std::move(extra);
+    const bool replicated = std::find(extra_.begin(), extra_.end(), "--replicas=2") != extra_.end();
     dir_ = MakeTempDir(absl::StrCat("fault_", kind, "_", seed_));
-    runner_ = std::thread([this] { result_ = RunPsrec(TrainArgs(seed_, dir_), 150); });
+    runner_ = std::thread([this] { result_ = RunPsrec(TrainArgs(seed_, dir_, extra_), 150); });
     std::mt19937_64 rng(seed_ * 7919 + kind.size());
     const double fraction = std::uniform_real_distribution<double>(0.15, 0.8)(rng);
     const absl::Time give_up = absl::Now() + absl::Seconds(60);
@@ -123,7 +131,8 @@ class FaultTest : public ::testing::TestWithParam<uint64_t> {
       auto s = client_->GetStatus();
       if (!s.ok() || s->history_size() == 0 || s->history(0).expected_examples() == 0) continue;
       const uint64_t total = s->history(0).expected_examples() * kEpochs;
-      if (ExamplesSoFar(*s) >= fraction * total && s->checkpoint().last_complete_round() >= 1) {
+      if (ExamplesSoFar(*s) >= fraction * total &&
+          (replicated || s->checkpoint().last_complete_round() >= 1)) {
         before_kill_ = *s;
         std::printf("seed %llu: killing at %.0f%% of the run\n",
                     static_cast<unsigned long long>(seed_), 100.0 * ExamplesSoFar(*s) / total);
@@ -144,7 +153,7 @@ class FaultTest : public ::testing::TestWithParam<uint64_t> {
     ASSERT_EQ(result_.exit_code, 0) << result_.out << result_.err;
     ExpectEveryExampleSeen(result_.out);
     const double hr = JsonNumber(ReadFile(dir_ + "/metrics.json"), "hr_at_10");
-    const double baseline = FaultFreeHr(seed_);
+    const double baseline = FaultFreeHr(seed_, extra_);
     std::printf("seed %llu: HR@10 %.4f with the fault, %.4f without (difference %.4f)\n",
                 static_cast<unsigned long long>(seed_), hr, baseline, hr - baseline);
     RecordProperty("hr_at_10", std::to_string(hr));
@@ -153,6 +162,7 @@ class FaultTest : public ::testing::TestWithParam<uint64_t> {
   }
 
   uint64_t seed_ = 0;
+  std::vector<std::string> extra_;
   std::string dir_;
   std::thread runner_;
   RunResult result_;
@@ -190,6 +200,19 @@ TEST_P(FaultTest, KilledServerRestoresItsShardAndLossIsBoundedByTheInterval) {
       kEveryBatches, kEveryBatches * kBatch);
   RecordProperty("lost_window_examples", std::to_string(lost_window));
   EXPECT_LE(lost_window, bound);
+}
+
+// With --replicas=2 the driver restarts the killed server at once, empty:
+// the coordinator promotes the backups of its shards and the restarted
+// server copies them back, so nothing it acknowledged is lost.
+TEST_P(FaultTest, KilledReplicatedServerHandsItsShardsToTheirBackups) {
+  StartAndWait("replicated_server", {"--replicas=2", "--servers=3"});
+  const std::string victim = absl::StrCat("server ", seed_ % 3);
+  Kill(victim);
+  Finish();
+  EXPECT_NE(result_.err.find(victim + " was killed by signal 9; restarting"), std::string::npos);
+  EXPECT_NE(result_.err.find("promoted to primary"), std::string::npos) << result_.err;
+  EXPECT_EQ(result_.err.find("restored "), std::string::npos) << "no checkpoint with replicas";
 }
 
 TEST_P(FaultTest, KilledWorkerIsReplacedAndItsShardReleased) {
