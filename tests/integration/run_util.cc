@@ -75,7 +75,7 @@ std::string MakeTempDir(const std::string& name) {
   return dir;
 }
 
-std::string ScrapeMetrics(int port) {
+std::string GetMetricsResponse(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -94,6 +94,11 @@ std::string ScrapeMetrics(int port) {
   char buffer[4096];
   for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
   ::close(fd);
+  return response;
+}
+
+std::string ScrapeMetrics(int port) {
+  const std::string response = GetMetricsResponse(port);
   const size_t body = response.find("\r\n\r\n");
   return body == std::string::npos ? "" : response.substr(body + 4);
 }

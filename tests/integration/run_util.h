@@ -22,7 +22,10 @@ std::string MakeTempDir(const std::string& name);
 
 std::string ReadFile(const std::string& path);
 
-// The body of GET /metrics from 127.0.0.1:`port`; "" when it fails.
+// GET /metrics on 127.0.0.1:`port` over a plain socket: the whole HTTP
+// response, or "" when it fails.
+std::string GetMetricsResponse(int port);
+// Its body; "" when it fails.
 std::string ScrapeMetrics(int port);
 
 // The value of one Prometheus series ("name{labels}", exactly as exposed) in

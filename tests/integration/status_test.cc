@@ -1,11 +1,8 @@
 // `psrec status` against a live local cluster (coordinator, one server, one
 // worker as processes): the JSON parses and describes what runs; every
 // process's metrics endpoint, found through status, serves Prometheus text.
-#include <arpa/inet.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -146,26 +143,9 @@ TEST_F(LiveClusterTest, StatusJsonDescribesTheCluster) {
   EXPECT_TRUE(absl::StrContains(text.out, "worker 0  alive")) << text.out;
 }
 
-// GET /metrics over a plain socket: the body, or "" when it fails.
+// GET /metrics: the body, after checking the status line and content type.
 std::string Scrape(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return "";
-  }
-  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    return "";
-  }
-  std::string response;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
-  ::close(fd);
+  const std::string response = testing_util::GetMetricsResponse(port);
   EXPECT_TRUE(absl::StartsWith(response, "HTTP/1.0 200") ||
               absl::StartsWith(response, "HTTP/1.1 200"))
       << response.substr(0, 200);
