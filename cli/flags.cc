@@ -611,6 +611,25 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
     return s;
   }
   o.checkpoints_off = absl::GetFlag(FLAGS_checkpoint_every) == "off";
+  const bool asp = o.config.consistency() == "asp";
+  if (o.servers == 0 && (!asp || o.config.replicas() > 1 || !o.resume_dir.empty())) {
+    return absl::InvalidArgumentError(
+        "--servers=0 trains in this process (HOGWILD!, asp): it takes no --consistency=ssp|bsp, "
+        "--replicas or --resume");
+  }
+  if (o.config.replicas() >= 2 && o.servers < 2) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--replicas=%d needs --servers >= 2 (a backup lives on another server)",
+        o.config.replicas()));
+  }
+  // Rounds run only with asp and without replicas (README "Failure and
+  // recovery"); a resume starts from one.
+  o.checkpoint_rounds = !o.checkpoints_off && asp && o.config.replicas() < 2 && o.servers > 0;
+  if (!o.resume_dir.empty() && !o.checkpoint_rounds) {
+    return absl::InvalidArgumentError(
+        "--resume continues from a checkpoint round, and with --checkpoint_every=off, "
+        "--replicas=2 or --consistency=ssp|bsp no rounds are written");
+  }
   if (!o.resume_dir.empty() && !FileExists(o.resume_dir)) {
     return absl::NotFoundError(absl::StrFormat(
         "--resume=%s: no such directory (give the --run_dir of the stopped run)", o.resume_dir));

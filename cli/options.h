@@ -34,7 +34,8 @@ struct TrainOptions {
   // stopped run to continue.
   std::string checkpoint_dir;
   std::string resume_dir;
-  bool checkpoints_off = false;
+  bool checkpoints_off = false;   // --checkpoint_every=off
+  bool checkpoint_rounds = true;  // rounds will run (asp, no replicas, servers)
   uint32_t max_restarts = 3;  // per child killed by a signal
 };
 

@@ -31,7 +31,7 @@ absl::StatusOr<int> SupervisedCluster::Start(const std::string& name,
     auto port = m.child->WaitForPort(timeout);
     if (!port.ok()) return port.status();
     m.port = *port;
-    m.restart_args.push_back(absl::StrCat("--port=", m.port));
+    if (!m.restart_args.empty()) m.restart_args.push_back(absl::StrCat("--port=", m.port));
   }
   const int port = m.port;
   absl::MutexLock lock(&mu_);
@@ -70,6 +70,11 @@ void SupervisedCluster::Watch() {
         // (SIGTERM: it saved its state first); the run still needs it.
         if (!m.child->KilledBySignal() && !m.child->ExitedCleanly()) {
           if (health_.ok()) health_ = absl::AbortedError(how + " (its log is above)");
+          m.finished = true;
+          continue;
+        }
+        if (m.restart_args.empty()) {
+          if (health_.ok()) health_ = absl::AbortedError(how + " (it cannot be restarted)");
           m.finished = true;
           continue;
         }

@@ -34,7 +34,8 @@ class SupervisedCluster {
 
   // Starts `psrec ARGS...`. With `wait_for_port`, waits for its port and
   // returns it; a restart then gets `restart_args` plus --port=<that port>,
-  // so that peers find it where it was. A child whose exit status is 0 is
+  // so that peers find it where it was (empty `restart_args`: not restarted,
+  // its death stops the run). A child whose exit status is 0 is
   // done (workers at the end of a run) when `may_finish`.
   absl::StatusOr<int> Start(const std::string& name, const std::vector<std::string>& args,
                             const std::vector<std::string>& restart_args, bool wait_for_port,

@@ -273,9 +273,10 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   } else if (auto s = MakeDirs(run_dir); !s.ok()) {
     return Fail(s);
   }
+  // Always there: the coordinator keeps its live state in it (a restarted
+  // coordinator recovers), whether or not rounds run.
   const std::string checkpoint_dir =
-      o.checkpoints_off ? ""
-                        : (o.checkpoint_dir.empty() ? run_dir + "/checkpoints" : o.checkpoint_dir);
+      o.checkpoint_dir.empty() ? run_dir + "/checkpoints" : o.checkpoint_dir;
   if (!checkpoint_dir.empty() && o.resume_dir.empty() &&
       FileExists(checkpoint_dir + "/coordinator/state.pscs")) {
     return Fail(absl::FailedPreconditionError(absl::StrFormat(
@@ -283,7 +284,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
         "or remove the directory to start afresh",
         checkpoint_dir, run_dir)));
   }
-  if (!checkpoint_dir.empty()) {
+  if (o.checkpoint_rounds) {
     std::printf("checkpoints in %s; if this run stops, psrec train --resume=%s (same flags) "
                 "continues it\n",
                 checkpoint_dir.c_str(), run_dir.c_str());
@@ -310,11 +311,15 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   coord_args.push_back("--gated");
   coord_args.push_back("--host=127.0.0.1");
   coord_args.push_back("--checkpoint_dir=" + checkpoint_dir);
-  if (checkpoint_dir.empty()) coord_args.push_back("--checkpoint_every=off");
   // A restarted coordinator recovers its live state; only the first start
   // of a resumed run begins at the last complete round.
-  std::vector<std::string> coord_restart_args = coord_args;
-  coord_restart_args.push_back("--resume=");
+  // With replicas its state (who leads which shard since a promotion) is not
+  // saved yet: a dead coordinator stops the run.
+  std::vector<std::string> coord_restart_args;
+  if (o.config.replicas() < 2) {
+    coord_restart_args = coord_args;
+    coord_restart_args.push_back("--resume=");
+  }
   coord_args.push_back("--resume=" + (o.resume_dir.empty() ? "" : checkpoint_dir));
   coord_args.push_back("--port=0");
   // The coordinator reads the whole training file before it listens.

@@ -24,7 +24,7 @@ constexpr absl::Duration kTick = absl::Milliseconds(100);
 
 absl::Status ParseCheckpointEvery(const std::string& value, CheckpointOptions* options) {
   if (value == "off") {
-    options->dir.clear();
+    options->rounds = false;
     return absl::OkStatus();
   }
   absl::string_view v = value;
@@ -183,7 +183,7 @@ void CheckpointRounds::Loop() {
   uint64_t batches_at_last = BatchesSoFar();
   while (!stop_.WaitForNotificationWithTimeout(kTick)) {
     PersistLive();
-    if (state_->done()) continue;
+    if (!options_.rounds || state_->done()) continue;
     const bool due = options_.every_batches > 0
                          ? BatchesSoFar() - batches_at_last >= options_.every_batches
                          : absl::Now() - last_round >= options_.every;

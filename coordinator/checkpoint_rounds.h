@@ -29,6 +29,9 @@ namespace psrec {
 
 struct CheckpointOptions {
   std::string dir;                           // "": checkpoints off
+  // false: no rounds, only the coordinator's live state (--checkpoint_every=
+  // off, ssp/bsp, --replicas=2).
+  bool rounds = true;
   uint64_t every_batches = 0;                // a round after this many batches (0: by time)
   absl::Duration every = absl::Seconds(60);  // or after this long
   uint32_t keep = 3;                         // complete rounds kept on disk
@@ -40,7 +43,8 @@ struct CheckpointOptions {
 };
 
 // --checkpoint_every: "N" batches (examples / batch size, over all workers),
-// "Ns" seconds, or "off". Sets every_batches or every; "off" clears dir.
+// "Ns" seconds, or "off". Sets every_batches or every; "off" sets rounds =
+// false (the coordinator still keeps its live state in dir).
 absl::Status ParseCheckpointEvery(const std::string& value, CheckpointOptions* options);
 
 // Per-epoch example coverage (rpc::EpochCoverage) as Prometheus gauges.

@@ -49,7 +49,11 @@ absl::Status SaveModel(const rpc::ShardMap& map, const rpc::RunConfig& config,
   auto ps = GrpcPsClient::Create(map, TablesFromConfig(config), rpc);
   if (!ps.ok()) return ps.status();
   if (auto s = (*ps)->SaveAll(dir); !s.ok()) return s;
-  return WriteModelManifest(dir, {config, static_cast<uint32_t>(map.server_addresses_size())});
+  // One model shard per logical shard: with replicas, servers that joined
+  // later hold copies, not shards of their own.
+  const int shards =
+      map.shard_primaries_size() > 0 ? map.shard_primaries_size() : map.server_addresses_size();
+  return WriteModelManifest(dir, {config, static_cast<uint32_t>(shards)});
 }
 
 // ssp/bsp clock barrier: per worker its clock and the time it waited, and
@@ -160,11 +164,19 @@ int RunCoordinator(const CoordinatorOptions& options) {
       LatencyBucketsSeconds()));
   AddCoverageCollectors(&state, (*metrics)->registry());
   CheckpointOptions checkpoint = options.checkpoint;
-  if (config.replicas() >= 2 && !checkpoint.dir.empty()) {
-    // Each shard's backup holds its state; servers keep no checkpoint files.
-    spdlog::info("--replicas={}: the backups keep the state; no checkpoint rounds",
-                 config.replicas());
-    checkpoint.dir.clear();
+  if (!checkpoint.dir.empty() && checkpoint.rounds) {
+    // With replicas each shard's backup holds its state. Under ssp and bsp a
+    // round's drain would wait on workers held at the clock barrier. Neither
+    // runs rounds yet; the coordinator still keeps its live state.
+    if (config.replicas() >= 2) {
+      spdlog::info("--replicas={}: the backups keep the state; no checkpoint rounds",
+                   config.replicas());
+      checkpoint.rounds = false;
+    } else if (!config.consistency().empty() && config.consistency() != "asp") {
+      spdlog::info("--consistency={}: no checkpoint rounds (they need asp for now)",
+                   config.consistency());
+      checkpoint.rounds = false;
+    }
   }
   CheckpointRounds checkpoints(&state, config, checkpoint, options.rpc, (*metrics)->registry());
   if (auto s = checkpoints.Recover(); !s.ok()) {

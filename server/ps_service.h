@@ -28,6 +28,9 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
                                   size_t max_keys_per_request = kDefaultMaxKeysPerRequest)
       : shutdown_(shutdown), max_keys_per_request_(max_keys_per_request) {}
   void SetShard(std::unique_ptr<ShardState> shard);
+  // bsp: applies every push still buffered for its clock (they were
+  // acknowledged), e.g. before a snapshot of the shard is written.
+  void ApplyBufferedPushes() { ordered_pushes_.ApplyAll(); }
   // Replication: Pull, Push, Stats and Save go to `router` (which outlives
   // this service) instead of a shard of its own.
   void set_router(PsRequestRouter* router) { router_.store(router, std::memory_order_release); }

@@ -179,6 +179,7 @@ int RunServer(const ServerOptions& options) {
     if (auto hb = coordinator.Heartbeat(rpc::ROLE_SERVER, reg->id()); hb.ok()) {
       last_complete_round.store(std::max(last_complete_round.load(), hb->last_complete_round()));
     }
+    service.ApplyBufferedPushes();  // bsp: acknowledged, so in the snapshot
     if (auto s = checkpoints.WriteFinal(restore.dir(), last_complete_round.load()); !s.ok()) {
       spdlog::error("final snapshot: {}", s.message());
     }

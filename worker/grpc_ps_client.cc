@@ -185,7 +185,11 @@ absl::Status GrpcPsClient::RunAll(std::vector<CallT>& calls, const char* what, I
     for (size_t i : pending) {
       const auto& c = calls[i];
       if (c.status.ok()) continue;
+      // CANCELLED: a server stopping on SIGTERM cancels the calls it serves;
+      // it comes back (restarted), and a retried push keeps its seq.
       const bool retryable = c.status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             (c.status.error_code() == grpc::StatusCode::CANCELLED &&
+                              !cancelled_()) ||
                              (map_source_ && IsFencingRefusal(c.status));
       if (!retryable || absl::Now() > give_up) {
         std::string address;

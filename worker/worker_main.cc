@@ -173,17 +173,6 @@ int RunWorker(const WorkerOptions& options) {
     batch_clock.StartLease(lease->epoch(), lease->clock());
     auto result = trainer.TrainShard(*shard, lease->epoch(), lease->shard(),
                                      [&shutdown] { return shutdown.requested(); });
-    // A server shutting down (SIGTERM) cancels the calls it is serving: not
-    // this worker's stop. Train the shard again; the server comes back.
-    for (int retry = 0; retry < 5 && absl::IsCancelled(result.status()) && !shutdown.requested();
-         ++retry) {
-      spdlog::warn("epoch {} shard {}: {}; training the shard again", lease->epoch(),
-                   lease->shard(), result.status().message());
-      shutdown.WaitFor(absl::Seconds(1));
-      trainer.ResetProgress();
-      result = trainer.TrainShard(*shard, lease->epoch(), lease->shard(),
-                                  [&shutdown] { return shutdown.requested(); });
-    }
     leased_shard.store(-1);
     if (absl::IsCancelled(result.status()) && shutdown.requested()) {
       spdlog::info("shutting down mid-shard (epoch {} shard {} will be leased again)",

@@ -83,5 +83,24 @@ TEST(TrainInProcessTest, OtherModelsNeedServers) {
   EXPECT_NE(r.err.find("--servers=0 trains --model=mf only"), std::string::npos) << r.err;
 }
 
+// Flags the in-process trainer cannot honour are refused, not ignored; so is
+// a resume of a run that writes no checkpoint rounds.
+TEST(TrainInProcessTest, UnsupportedCombinationsAreRefused) {
+  const std::string dir = MakeTempDir("in_process_flags");
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--servers=0", "--consistency=bsp"},
+        std::vector<std::string>{"--servers=0", "--replicas=2"},
+        std::vector<std::string>{"--servers=0", "--resume=" + dir}}) {
+    std::vector<std::string> args = {"train", "--model=mf", "--epochs=1", "--log_level=warn"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = RunPsrec(args);
+    EXPECT_EQ(r.exit_code, 2) << extra.back() << r.err;
+    EXPECT_NE(r.err.find("--servers=0 trains in this process"), std::string::npos) << r.err;
+  }
+  auto r = RunPsrec({"train", "--checkpoint_every=off", "--resume=" + dir, "--epochs=1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("no rounds are written"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace psrec
