@@ -147,8 +147,11 @@ TEST(CoordinatorSnapshot, CheckpointEveryTakesBatchesSecondsOrOff) {
   for (const char* bad : {"", "s", "-3", "1.5", "10m", "0"}) {
     EXPECT_FALSE(ParseCheckpointEvery(bad, &o).ok()) << bad;
   }
+  EXPECT_TRUE(o.rounds);
+  // off: no rounds, but the directory stays for the coordinator's live state.
   ASSERT_TRUE(ParseCheckpointEvery("off", &o).ok());
-  EXPECT_TRUE(o.dir.empty());
+  EXPECT_FALSE(o.rounds);
+  EXPECT_EQ(o.dir, "d");
 }
 
 }  // namespace
