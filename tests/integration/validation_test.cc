@@ -65,7 +65,8 @@ TEST(ValidationTest, EarlyStoppingKeepsTheBestEpoch) {
   EXPECT_NE(r.out.find(absl::StrCat("best epoch ", best, " of ", epochs)), std::string::npos)
       << r.out;
 
-  // The best epoch has the highest validation HR@10 of the run.
+  // The best epoch is the first with the highest validation HR@10 of the run
+  // (a later tie is no improvement).
   const std::string best_entry = HistoryEntry(json, best);
   ASSERT_FALSE(best_entry.empty()) << json;
   const double best_validation = JsonNumber(ValidationOf(best_entry), "hr_at_10");
@@ -75,7 +76,7 @@ TEST(ValidationTest, EarlyStoppingKeepsTheBestEpoch) {
     if (e != best) {
       EXPECT_LE(JsonNumber(v, "hr_at_10"), best_validation) << "epoch " << e;
     }
-    if (e > best) {
+    if (e < best) {
       EXPECT_LT(JsonNumber(v, "hr_at_10"), best_validation) << "epoch " << e;
     }
   }
