@@ -308,6 +308,13 @@ absl::Status CheckInputFormat(const std::string& format) {
   return absl::OkStatus();
 }
 
+// A backup lives on another server than its primary.
+absl::Status CheckReplicasFit(const rpc::RunConfig& config, uint32_t servers) {
+  if (config.replicas() < 2 || servers >= 2) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "--replicas=%d needs --servers >= 2 (a backup lives on another server)", config.replicas()));
+}
+
 }  // namespace
 
 absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
@@ -542,11 +549,7 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
     return absl::InvalidArgumentError("--server_timeout_seconds must be positive");
   }
   o.lease.server_timeout = absl::Seconds(server_timeout);
-  if (o.config.replicas() >= 2 && o.expected_servers < 2) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--replicas=%d needs --servers >= 2 (a backup lives on another server)",
-        o.config.replicas()));
-  }
+  if (auto st = CheckReplicasFit(o.config, o.expected_servers); !st.ok()) return st;
   o.exit_when_done = !o.lease.gated;
   if (o.config.early_stopping() > 0 && !o.lease.gated) {
     return absl::InvalidArgumentError(
@@ -617,11 +620,7 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
         "--servers=0 trains in this process (HOGWILD!, asp): it takes no --consistency=ssp|bsp, "
         "--replicas or --resume");
   }
-  if (o.config.replicas() >= 2 && o.servers < 2) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--replicas=%d needs --servers >= 2 (a backup lives on another server)",
-        o.config.replicas()));
-  }
+  if (auto st = CheckReplicasFit(o.config, o.servers); !st.ok()) return st;
   // Rounds run only with asp and without replicas (README "Failure and
   // recovery"); a resume starts from one.
   o.checkpoint_rounds = !o.checkpoints_off && asp && o.config.replicas() < 2 && o.servers > 0;
