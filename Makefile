@@ -31,6 +31,7 @@ run: build
 	$(BUILD_DIR)/psrec train
 
 test: build deploy-tools
+	rm -rf $(BUILD_DIR)/test-tmp && mkdir -p $(BUILD_DIR)/test-tmp
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE fault-long
 
 test-unit: build
