@@ -91,12 +91,11 @@ absl::StatusOr<uint64_t> FileStreamer::Stream(const std::string& path, bool part
     if (part && plan.status().message() == path + ": no interactions") return 0;
     return plan.status();
   }
-  if (stream_.on_estimate && !(*source)->gzip() && (*source)->file_size() > 0 &&
-      !planned.empty()) {
+  if (stream_.on_estimate && !(*source)->gzip() && (*source)->file_size() > 0 && !planned.empty()) {
     const double lines = static_cast<double>(std::count(planned.begin(), planned.end(), '\n'));
-    stream_.on_estimate(static_cast<uint64_t>(
-        std::max(1.0, lines) * static_cast<double>((*source)->file_size()) / planned.size() *
-        1.02));
+    stream_.on_estimate(
+        static_cast<uint64_t>(std::max(1.0, lines) * static_cast<double>((*source)->file_size()) /
+                              planned.size() * 1.02));
   }
   InteractionLineParser parser(*plan, options_, path, header_line);
   rows_.clear();
@@ -136,11 +135,11 @@ absl::StatusOr<uint64_t> FileStreamer::Stream(const std::string& path, bool part
 }  // namespace
 
 std::string FormatReadProgress(const ReadProgress& p) {
-  std::string share =
-      p.bytes_total > 0 ? absl::StrFormat("%.0f%% read, ", 100.0 * p.bytes_read / p.bytes_total)
-                        : absl::StrFormat("%.0f MB read, ", p.bytes_read / 1e6);
-  return absl::StrFormat("%s: %s%.1fM interactions, %.0f s", p.path, share,
-                         p.interactions / 1e6, absl::ToDoubleSeconds(p.elapsed));
+  std::string share = p.bytes_total > 0
+                          ? absl::StrFormat("%.0f%% read, ", 100.0 * p.bytes_read / p.bytes_total)
+                          : absl::StrFormat("%.0f MB read, ", p.bytes_read / 1e6);
+  return absl::StrFormat("%s: %s%.1fM interactions, %.0f s", p.path, share, p.interactions / 1e6,
+                         absl::ToDoubleSeconds(p.elapsed));
 }
 
 absl::Status StreamInteractions(const std::string& path, const ReaderOptions& options,

@@ -20,11 +20,11 @@ namespace psrec {
 
 // Where a long read has got to.
 struct ReadProgress {
-  std::string path;            // the file (or part file) being read
-  uint64_t interactions = 0;   // parsed so far, all files of the call
-  uint64_t bytes_read = 0;     // of `path` (compressed bytes for gzip)
-  uint64_t bytes_total = 0;    // size of `path`; 0 when unknown
-  absl::Duration elapsed;      // since the call started
+  std::string path;           // the file (or part file) being read
+  uint64_t interactions = 0;  // parsed so far, all files of the call
+  uint64_t bytes_read = 0;    // of `path` (compressed bytes for gzip)
+  uint64_t bytes_total = 0;   // size of `path`; 0 when unknown
+  absl::Duration elapsed;     // since the call started
 };
 
 // "train.rating: 37% read, 12.3M interactions, 14 s".

@@ -35,8 +35,8 @@ class TextSource {
   bool gzip() const { return gzip_; }
 
  private:
-  TextSource(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd),
-                                                        file_size_(size) {}
+  TextSource(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), file_size_(size) {}
   // Reads more of the file into in_ (keeping its unconsumed tail); false at
   // the end of the file.
   absl::StatusOr<bool> Refill();

@@ -34,8 +34,7 @@ class DataShards {
   // Streams config.train_path() once into config.data_shards() buckets,
   // holding nothing but the compact rows (no validation split: with one,
   // read the split and use FromInteractions). Errors name FILE:LINE.
-  static absl::StatusOr<std::unique_ptr<DataShards>> FromTrainingFile(
-      const rpc::RunConfig& config);
+  static absl::StatusOr<std::unique_ptr<DataShards>> FromTrainingFile(const rpc::RunConfig& config);
   // One shard per part file of config.train_path(), read on first use. The
   // directory must still hold config.data_shards() part files.
   static absl::StatusOr<std::unique_ptr<DataShards>> FromPartFiles(const rpc::RunConfig& config);
@@ -61,7 +60,7 @@ class DataShards {
   IdTable items_;
   // By shard: every bucket (eager), or the parts read so far (lazy).
   std::map<uint32_t, ShardRows> shards_;
-  std::vector<ShardRows*> buckets_;  // eager: shards_ by index, for Add()
+  std::vector<ShardRows*> buckets_;      // eager: shards_ by index, for Add()
   std::vector<std::string> part_paths_;  // lazy: the part file of each shard
   rpc::RunConfig config_;
 };

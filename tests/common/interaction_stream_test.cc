@@ -134,10 +134,9 @@ TEST_F(InteractionStreamTest, LongReadsReportProgressAndPlainFilesAnEstimate) {
   stream.progress_every = absl::ZeroDuration();
   stream.on_progress = [&reports](const ReadProgress& p) { reports.push_back(p); };
   stream.on_estimate = [&estimate](uint64_t n) { estimate = n; };
-  ASSERT_TRUE(
-      StreamInteractions(path, {}, [](absl::Span<const Interaction>) { return absl::OkStatus(); },
-                         stream)
-          .ok());
+  ASSERT_TRUE(StreamInteractions(
+                  path, {}, [](absl::Span<const Interaction>) { return absl::OkStatus(); }, stream)
+                  .ok());
   ASSERT_GT(reports.size(), 10u);
   EXPECT_EQ(reports.back().path, path);
   EXPECT_EQ(reports.back().bytes_total, text.size());
