@@ -9,30 +9,35 @@
 namespace psrec {
 
 DatasetFacts ComputeFacts(const std::vector<Interaction>& data) {
-  DatasetFacts facts;
-  facts.num_interactions = data.size();
-  if (data.empty()) return facts;
+  DatasetFactsBuilder builder;
+  builder.Add(data);
+  return builder.Finish();
+}
 
-  absl::flat_hash_set<uint64_t> users;
-  absl::flat_hash_set<uint64_t> items;
-  // Summed in double: a float sum of millions of ratings drifts visibly.
-  double sum = 0.0;
-  float lo = data.front().rating;
-  float hi = data.front().rating;
-  for (const Interaction& row : data) {
-    users.insert(row.user);
-    items.insert(row.item);
-    sum += row.rating;
-    lo = std::min(lo, row.rating);
-    hi = std::max(hi, row.rating);
+void DatasetFactsBuilder::Add(absl::Span<const Interaction> rows) {
+  for (const Interaction& row : rows) {
+    if (count_++ == 0) lo_ = hi_ = row.rating;
+    users_.insert(row.user);
+    items_.insert(row.item);
+    sum_ += row.rating;
+    lo_ = std::min(lo_, row.rating);
+    hi_ = std::max(hi_, row.rating);
   }
-  facts.num_users = users.size();
-  facts.num_items = items.size();
-  facts.global_mean = sum / static_cast<double>(data.size());
-  facts.min_rating = lo;
-  facts.max_rating = hi;
-  facts.item_ids.assign(items.begin(), items.end());
-  std::sort(facts.item_ids.begin(), facts.item_ids.end());
+}
+
+DatasetFacts DatasetFactsBuilder::Finish() {
+  DatasetFacts facts;
+  facts.num_interactions = count_;
+  if (count_ > 0) {
+    facts.num_users = users_.size();
+    facts.num_items = items_.size();
+    facts.global_mean = sum_ / static_cast<double>(count_);
+    facts.min_rating = lo_;
+    facts.max_rating = hi_;
+    facts.item_ids.assign(items_.begin(), items_.end());
+    std::sort(facts.item_ids.begin(), facts.item_ids.end());
+  }
+  *this = DatasetFactsBuilder();
   return facts;
 }
 

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
+
 namespace psrec {
 
 // One observed interaction. `rating` is the explicit rating (or 1 for implicit data).
@@ -36,6 +39,23 @@ struct DatasetFacts {
 };
 
 DatasetFacts ComputeFacts(const std::vector<Interaction>& data);
+
+// The same facts gathered as interactions stream by, holding only the
+// distinct user and item ids (common/interaction_stream.h).
+class DatasetFactsBuilder {
+ public:
+  void Add(absl::Span<const Interaction> rows);
+  // The facts of everything added; the builder is left empty.
+  DatasetFacts Finish();
+
+ private:
+  uint64_t count_ = 0;
+  double sum_ = 0.0;  // in double: a float sum of millions of ratings drifts
+  float lo_ = 0.0f;
+  float hi_ = 0.0f;
+  absl::flat_hash_set<uint64_t> users_;
+  absl::flat_hash_set<uint64_t> items_;
+};
 
 }  // namespace psrec
 

@@ -6,7 +6,9 @@
 
 #include "common/logging.h"
 #include "absl/strings/str_cat.h"
+#include "common/config_proto.h"
 #include "common/data_reader.h"
+#include "common/interaction_stream.h"
 #include "common/health.h"
 #include "common/process_metrics.h"
 #include "common/training_data.h"
@@ -23,23 +25,38 @@ namespace {
 // facts (item universe, mean rating, rating range) and a malformed line stops
 // the run before anything trains. The facts are those of what is trained on:
 // the validation split, if any, is left out as the workers leave it out.
+// Without a split the file streams through: the coordinator keeps only the
+// distinct ids, never the interactions.
+absl::StatusOr<DatasetFacts> ReadDatasetFacts(const rpc::RunConfig& config) {
+  if (!ValidationEnabled(config)) {
+    DatasetFactsBuilder builder;
+    absl::Status s = StreamInteractions(config.train_path(), ReaderOptionsFromConfig(config),
+                                        [&builder](absl::Span<const Interaction> rows) {
+                                          builder.Add(rows);
+                                          return absl::OkStatus();
+                                        });
+    if (!s.ok()) return s;
+    return builder.Finish();
+  }
+  auto data = ReadTrainingData(config);
+  if (!data.ok()) return data.status();
+  spdlog::info("--validation=auto: {} interactions held out of training for validation",
+               data->validation.size());
+  return ComputeFacts(data->train);
+}
+
 absl::Status FillDatasetFacts(rpc::RunConfig* config) {
   const absl::Time start = absl::Now();
-  auto data = ReadTrainingData(*config);
-  if (!data.ok()) return data.status();
-  if (ValidationEnabled(*config)) {
-    spdlog::info("--validation=auto: {} interactions held out of training for validation",
-                 data->validation.size());
-  }
-  DatasetFacts facts = ComputeFacts(data->train);
-  config->set_global_mean(facts.global_mean);
-  config->set_min_rating(facts.min_rating);
-  config->set_max_rating(facts.max_rating);
-  config->set_num_interactions(facts.num_interactions);
-  PackArray<uint64_t>(facts.item_ids, config->mutable_item_ids());
+  auto facts = ReadDatasetFacts(*config);
+  if (!facts.ok()) return facts.status();
+  config->set_global_mean(facts->global_mean);
+  config->set_min_rating(facts->min_rating);
+  config->set_max_rating(facts->max_rating);
+  config->set_num_interactions(facts->num_interactions);
+  PackArray<uint64_t>(facts->item_ids, config->mutable_item_ids());
   spdlog::info("{}: {} interactions, {} users, {} items, mean rating {:.3f} [{}, {}] ({:.2f}s)",
-               config->train_path(), facts.num_interactions, facts.num_users, facts.num_items,
-               facts.global_mean, facts.min_rating, facts.max_rating,
+               config->train_path(), facts->num_interactions, facts->num_users, facts->num_items,
+               facts->global_mean, facts->min_rating, facts->max_rating,
                absl::ToDoubleSeconds(absl::Now() - start));
   return absl::OkStatus();
 }

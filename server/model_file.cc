@@ -114,7 +114,18 @@ std::string SerializeShard(const FileKind& kind, rpc::ModelFileHeader header,
                            const std::vector<const EmbeddingTable*>& tables) {
   *header.mutable_config() = config;
   header.mutable_config()->clear_item_ids();  // a dataset fact for training only
+  // The file is built in one buffer reserved once: rows first, then the
+  // header is inserted in front within the same capacity. Growing a payload
+  // string by doubling and then copying it into the file held up to three
+  // times the shard at once, the largest part of a server's peak memory.
+  size_t estimate = 1 << 20;  // room for the header
+  for (const EmbeddingTable* t : tables) {
+    const size_t floats = kind.with_state ? t->stride() : t->dim();
+    estimate += t->rows() * (sizeof(uint64_t) + (kind.with_state ? sizeof(uint32_t) : 0) +
+                             floats * sizeof(float));
+  }
   std::string payload;
+  payload.reserve(estimate + estimate / 64);  // rows created meanwhile
   for (const EmbeddingTable* t : tables) {
     const uint32_t dim = t->dim();
     uint64_t rows = 0;
@@ -149,7 +160,8 @@ std::string SerializeShard(const FileKind& kind, rpc::ModelFileHeader header,
   Append<uint32_t>(&file, shard_index);
   Append<uint64_t>(&file, payload.size());
   file += header_bytes;
-  file += payload;
+  payload.insert(0, file);  // in place when the reserve held
+  file = std::move(payload);
   const uint32_t crc = Crc32(file.data() + kHeaderBytesAt, file.size() - kHeaderBytesAt);
   std::memcpy(file.data() + kCrcAt, &crc, sizeof(crc));
   return file;

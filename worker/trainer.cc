@@ -20,27 +20,35 @@ Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
       schedule_(LrScheduleFromConfig(config)),
       slots_{BatchSlot(model, ps), BatchSlot(model, ps)} {}
 
-void Trainer::FillBatch(size_t begin, size_t end, bool pairwise, BatchSlot* slot) const {
+void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool pairwise,
+                        BatchSlot* slot) const {
+  const bool ranking = config_.task() == "ranking";
   slot->users.clear();
   slot->items.clear();
   slot->labels.clear();
+  const bool identity = example_row_.empty();
+  auto row_of = [&](uint32_t e) -> size_t { return identity ? e : example_row_[e]; };
   for (size_t i = begin; i < end; ++i) {
-    slot->users.push_back(users_[order_[i]]);
-    slot->items.push_back(items_[order_[i]]);
-    if (!pairwise) slot->labels.push_back(labels_[order_[i]]);
+    const uint32_t e = order_[i];
+    const size_t row = row_of(e);
+    slot->users.push_back(shard.user(row));
+    const uint32_t item = identity ? kPositive : example_item_[e];
+    slot->items.push_back(pairwise || item == kPositive ? shard.item(row) : sampler_->item(item));
+    if (!pairwise) slot->labels.push_back(!ranking ? shard.rating(row) : item == kPositive);
   }
   if (pairwise) {
     // Rows [0, P) positives, row P + k the negative of row k (worker/loss.h).
     for (size_t i = begin; i < end; ++i) {
-      slot->users.push_back(users_[order_[i]]);
-      slot->items.push_back(negatives_[order_[i]]);
+      const uint32_t e = order_[i];
+      slot->users.push_back(shard.user(row_of(e)));
+      slot->items.push_back(sampler_->item(example_item_[e]));
     }
     slot->labels.assign(slot->users.size(), 0.0f);
   }
 }
 
-absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> shard,
-                                                uint32_t epoch, uint32_t shard_id,
+absl::StatusOr<ShardResult> Trainer::TrainShard(const ShardView& shard, uint32_t epoch,
+                                                uint32_t shard_id,
                                                 const std::function<bool()>& stop) {
   const bool ranking = config_.task() == "ranking";
   const bool pairwise = loss_ == Loss::kBpr;
@@ -48,31 +56,33 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
   CounterRng rng(config_.seed(), 0x7261696eULL + epoch, shard_id);
 
   // Pointwise: one example per positive and per sampled negative. Pairwise
-  // (bpr): one example per (positive, sampled negative) pair; the negative
-  // item sits in negatives_.
-  users_.clear();
-  items_.clear();
-  labels_.clear();
-  negatives_.clear();
-  for (const Interaction& x : shard) {
-    if (pairwise) {
-      for (uint32_t n = 0; n < neg; ++n) {
-        users_.push_back(x.user);
-        items_.push_back(x.item);
-        negatives_.push_back(sampler_->Sample(x.user, rng));
+  // (bpr): one example per (positive, sampled negative) pair. The draws come
+  // in the same order as ever (row by row, then the shuffle), so a seed
+  // trains as it did when examples were held as raw ids.
+  example_row_.clear();
+  example_item_.clear();
+  if (neg > 0 || pairwise) {
+    const size_t per_row = pairwise ? neg : neg + 1;
+    example_row_.reserve(shard.size() * per_row);
+    example_item_.reserve(shard.size() * per_row);
+    for (size_t r = 0; r < shard.size(); ++r) {
+      const uint64_t user = shard.user(r);
+      if (!pairwise) {
+        example_row_.push_back(static_cast<uint32_t>(r));
+        example_item_.push_back(kPositive);
       }
-      continue;
-    }
-    users_.push_back(x.user);
-    items_.push_back(x.item);
-    labels_.push_back(ranking ? 1.0f : x.rating);
-    for (uint32_t n = 0; n < neg; ++n) {
-      users_.push_back(x.user);
-      items_.push_back(sampler_->Sample(x.user, rng));
-      labels_.push_back(0.0f);
+      for (uint32_t n = 0; n < neg; ++n) {
+        example_row_.push_back(static_cast<uint32_t>(r));
+        example_item_.push_back(sampler_->SampleIndex(user, rng));
+      }
     }
   }
-  const size_t total = users_.size();
+  if (example_row_.capacity() > 2 * example_row_.size() + (1 << 20)) {
+    // A much smaller shard than the last: give the memory back.
+    example_row_.shrink_to_fit();
+    example_item_.shrink_to_fit();
+  }
+  const size_t total = (neg > 0 || pairwise) ? example_row_.size() : shard.size();
   order_.resize(total);
   for (uint32_t i = 0; i < total; ++i) order_[i] = i;
   // Fisher-Yates with the counter RNG: the same order on any machine.
@@ -98,7 +108,7 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
   };
   int cur = 0;
   if (overlap && total > 0) {
-    FillBatch(0, std::min(total, batch), pairwise, &slots_[cur]);
+    FillBatch(shard, 0, std::min(total, batch), pairwise, &slots_[cur]);
     if (auto s = gather(&slots_[cur]); !s.ok()) return s;
   }
   for (size_t begin = 0; begin < total; begin += batch) {
@@ -106,14 +116,14 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(absl::Span<const Interaction> sh
     const size_t end = std::min(total, begin + batch);
     BatchSlot& slot = slots_[cur];
     if (!overlap) {
-      FillBatch(begin, end, pairwise, &slot);
+      FillBatch(shard, begin, end, pairwise, &slot);
       clock_->BeginBatch();
       if (auto s = gather(&slot); !s.ok()) return s;
     }
     BatchSlot& next = slots_[1 - cur];
     std::future<absl::Status> next_pulled;
     if (overlap && end < total) {
-      FillBatch(end, std::min(total, end + batch), pairwise, &next);
+      FillBatch(shard, end, std::min(total, end + batch), pairwise, &next);
       next_pulled = std::async(std::launch::async, [&next, &gather] { return gather(&next); });
     }
     // Waits for the next batch's pull on every way out of this iteration.

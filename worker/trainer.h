@@ -20,6 +20,7 @@
 #include "worker/models.h"
 #include "worker/negative_sampler.h"
 #include "worker/ps_client.h"
+#include "worker/shard_rows.h"
 
 namespace psrec {
 
@@ -35,7 +36,7 @@ class Trainer {
           const NegativeSampler* sampler);
 
   // CANCELLED as soon as `stop()` turns true (checked between batches).
-  absl::StatusOr<ShardResult> TrainShard(absl::Span<const Interaction> shard, uint32_t epoch,
+  absl::StatusOr<ShardResult> TrainShard(const ShardView& shard, uint32_t epoch,
                                          uint32_t shard_id,
                                          const std::function<bool()>& stop = [] { return false; });
 
@@ -70,15 +71,19 @@ class Trainer {
     std::vector<uint64_t> users, items;
     std::vector<float> labels;
   };
-  // Fills `slot` with the examples order_[begin, end) (pairwise: positives
-  // then their negatives).
-  void FillBatch(size_t begin, size_t end, bool pairwise, BatchSlot* slot) const;
+  // Fills `slot` with the examples order_[begin, end) of `shard` (pairwise:
+  // positives then their negatives).
+  void FillBatch(const ShardView& shard, size_t begin, size_t end, bool pairwise,
+                 BatchSlot* slot) const;
 
   BatchSlot slots_[2];
   BatchGrads grads_;
-  // The epoch's examples, reused across shards.
-  std::vector<uint64_t> users_, items_, negatives_;
-  std::vector<float> labels_;
+  // The epoch's examples, reused across shards, 4-12 bytes each: example e
+  // is shard row example_row_[e] (row e when there are no negatives) with
+  // its own item (kPositive) or the sampled universe item example_item_[e]
+  // (for bpr, the pair's negative); order_ is their shuffled order.
+  static constexpr uint32_t kPositive = UINT32_MAX;
+  std::vector<uint32_t> example_row_, example_item_;
   std::vector<uint32_t> order_;
   std::atomic<uint64_t> shard_examples_done_{0};
   std::atomic<uint64_t> shard_examples_{0};

@@ -91,20 +91,27 @@ int RunWorker(const WorkerOptions& options) {
   if (ranking && items.empty()) {
     return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
   }
-  std::unique_ptr<NegativeSampler> sampler;
   std::unique_ptr<DataShards> shards;
   if (config.part_file_shards()) {
     auto parts = DataShards::FromPartFiles(config);
     if (!parts.ok()) return Fail(parts.status(), "training data");
     shards = std::move(*parts);
-    if (ranking) {
-      sampler = std::make_unique<NegativeSampler>(std::move(items), absl::Span<const Interaction>());
-    }
+  } else if (!ValidationEnabled(config)) {
+    // One streaming pass: nothing but the compact rows is held.
+    auto all = DataShards::FromTrainingFile(config);
+    if (!all.ok()) return Fail(all.status(), "training data");
+    shards = std::move(*all);
   } else {
     auto split = ReadTrainingData(config);
     if (!split.ok()) return Fail(split.status(), "training data");
-    if (ranking) sampler = std::make_unique<NegativeSampler>(std::move(items), split->train);
-    shards = DataShards::FromInteractions(std::move(split->train), config.data_shards());
+    auto all = DataShards::FromInteractions(std::move(split->train), config.data_shards());
+    if (!all.ok()) return Fail(all.status(), "training data");
+    shards = std::move(*all);
+  }
+  std::unique_ptr<NegativeSampler> sampler;
+  if (ranking) {
+    sampler = std::make_unique<NegativeSampler>(std::move(items));
+    sampler->AddPositives(shards->HeldShards());
   }
   if (auto loss = ParseLoss(config.loss(), config.task()); !loss.ok()) return Fail(loss.status(), "loss");
   auto model = Model::FromConfig(config);
@@ -169,7 +176,7 @@ int RunWorker(const WorkerOptions& options) {
       code = Fail(shard.status(), "training data");
       break;
     }
-    if (first_read && sampler) sampler->AddPositives(*shard);
+    if (first_read && sampler) sampler->AddPositives({*shard});
     batch_clock.StartLease(lease->epoch(), lease->clock());
     auto result = trainer.TrainShard(*shard, lease->epoch(), lease->shard(),
                                      [&shutdown] { return shutdown.requested(); });

@@ -532,6 +532,25 @@ TEST(ComputeFactsTest, CountsAndSortedItems) {
   EXPECT_EQ(ComputeFacts({}).num_items, 0u);
 }
 
+TEST(ComputeFactsTest, StreamedInBlocksGivesTheSameFacts) {
+  std::vector<Interaction> data;
+  for (uint64_t k = 0; k < 1000; ++k) data.push_back({k % 31, k * 17 % 89, 0.5f * (k % 11), 0});
+  const DatasetFacts whole = ComputeFacts(data);
+  DatasetFactsBuilder builder;
+  for (size_t begin = 0; begin < data.size(); begin += 7) {
+    builder.Add(absl::MakeConstSpan(data).subspan(begin, 7));
+  }
+  const DatasetFacts streamed = builder.Finish();
+  EXPECT_EQ(streamed.num_interactions, whole.num_interactions);
+  EXPECT_EQ(streamed.num_users, whole.num_users);
+  EXPECT_EQ(streamed.num_items, whole.num_items);
+  EXPECT_EQ(streamed.global_mean, whole.global_mean);  // the same order of additions
+  EXPECT_EQ(streamed.min_rating, 0.0f);
+  EXPECT_EQ(streamed.max_rating, 5.0f);
+  EXPECT_EQ(streamed.item_ids, whole.item_ids);
+  EXPECT_EQ(builder.Finish().num_interactions, 0u);  // Finish() left it empty
+}
+
 }  // namespace
 }  // namespace psrec
 

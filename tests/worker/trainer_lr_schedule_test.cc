@@ -6,6 +6,7 @@
 #include "common/lr_schedule.h"
 #include "common/model_spec.h"
 #include "gtest/gtest.h"
+#include "worker/data_shards.h"
 #include "worker/trainer.h"
 
 namespace psrec {
@@ -59,7 +60,12 @@ TEST(TrainerLrScheduleTest, EachBatchPushesTheScheduleAtItsMidpoint) {
 
   std::vector<Interaction> shard;
   for (uint64_t i = 0; i < 25; ++i) shard.push_back({i % 4, i, 4.0f, 0});
-  ASSERT_TRUE(trainer.TrainShard(shard, /*epoch=*/1, /*shard_id=*/0).ok());
+  auto shards = DataShards::FromInteractions(shard, 1);
+  ASSERT_TRUE(shards.ok()) << shards.status();
+  bool first_read = false;
+  auto view = (*shards)->Shard(0, &first_read);
+  ASSERT_TRUE(view.ok()) << view.status();
+  ASSERT_TRUE(trainer.TrainShard(*view, /*epoch=*/1, /*shard_id=*/0).ok());
   // Batches [0,10), [10,20), [20,25): midpoints 0.2, 0.6 and 0.9 of the shard.
   const LrSchedule schedule(LrScheduleFromConfig(config));
   const double fractions[] = {0.2, 0.6, 0.9};
