@@ -46,8 +46,8 @@ absl::StatusOr<std::unique_ptr<WindowedMf>> WindowedMf::Create(const rpc::RunCon
     if (t.id == kUserTable) users = &t;
     if (t.id == kItemTable) items = &t;
   }
-  if (users == nullptr || items == nullptr || users->zero_prefix != 1 ||
-      items->dim != users->dim || items->l2 != users->l2 || items->lr_scale != users->lr_scale) {
+  if (users == nullptr || items == nullptr || users->zero_prefix != 1 || items->dim != users->dim ||
+      items->l2 != users->l2 || items->lr_scale != users->lr_scale) {
     return absl::InvalidArgumentError("--sync_every: mf tables differ, or have no bias");
   }
   // The local copies hold parameters only: a row's stride is its dim.
@@ -151,11 +151,11 @@ absl::StatusOr<double> WindowedMf::TrainWindow(absl::Span<const Run> runs, uint3
   for (const Run& run : runs) {
     for (size_t b = 0; b < run.size(); b += kBlock) {
       const size_t len = std::min(kBlock, run.size() - b);
-      const double middle = (static_cast<double>(done) + 0.5 * static_cast<double>(len)) /
-                            static_cast<double>(count);
-      const float lr = params_.lr * static_cast<float>(schedule_.Multiplier(
-                                        epoch, progress_begin + middle * (progress_end -
-                                                                          progress_begin)));
+      const double middle =
+          (static_cast<double>(done) + 0.5 * static_cast<double>(len)) / static_cast<double>(count);
+      const float lr =
+          params_.lr * static_cast<float>(schedule_.Multiplier(
+                           epoch, progress_begin + middle * (progress_end - progress_begin)));
       loss += MfSgdSweep(run.subspan(b, len), users_.values.data(), items_.values.data(), params_,
                          lr, scratch_.data());
       done += len;

@@ -51,8 +51,7 @@ class WindowedMf {
   // windows: every finished window's changes are on the servers).
   absl::StatusOr<WindowedShardResult> TrainShard(
       absl::Span<const Interaction> shard, uint32_t epoch, uint32_t shard_id,
-      const std::function<bool()>& stop,
-      const std::function<void(uint64_t, double)>& progress);
+      const std::function<bool()>& stop, const std::function<void(uint64_t, double)>& progress);
 
   // Since start: windows pushed, and rows whose change they pushed.
   uint64_t windows() const { return windows_.load(std::memory_order_relaxed); }
@@ -80,8 +79,7 @@ class WindowedMf {
                                                  uint32_t shard_id);
   // Pull, sweep, push for the ratings of `runs` (spans of one window).
   absl::StatusOr<double> TrainWindow(absl::Span<const absl::Span<const MfRatingSlots>> runs,
-                                     uint32_t epoch, double progress_begin,
-                                     double progress_end);
+                                     uint32_t epoch, double progress_begin, double progress_end);
 
   const rpc::RunConfig& config_;
   PsClient* ps_;

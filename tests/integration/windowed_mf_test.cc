@@ -113,6 +113,28 @@ TEST(WindowedMfTest, EveryWorkersChangesLandOnTheServers) {
   EXPECT_LT(JsonNumber(json, "rmse"), 0.76) << json;
 }
 
+TEST(WindowedMfTest, CheckpointRoundsCompleteBetweenWindows) {
+  const std::string dir = MakeTempDir("windowed_rounds");
+  const std::string data = GenerateRatings(dir + "/data");
+  auto args = MfFlags(data, dir + "/m.json");
+  // A round waits for the leased shards; a shard ends after its last window
+  // was pushed, so rounds hold whole windows.
+  args.insert(args.end(), {"--servers=2", "--workers=2", "--sync_every=3000",
+                           "--checkpoint_every=20", "--run_dir=" + dir + "/run"});
+  auto r = RunPsrec(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("checkpoints: last complete round "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("checkpoints: last complete round 0,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", 0 failed"), std::string::npos) << r.out;
+  for (int e = 1; e <= 8; ++e) {
+    EXPECT_NE(r.out.find(absl::StrCat("coverage epoch ", e, ": 32191 of 32191 examples at least "
+                                      "once (all)")),
+              std::string::npos)
+        << r.out;
+  }
+  EXPECT_LT(JsonNumber(ReadFile(dir + "/m.json"), "rmse"), 0.76);
+}
+
 TEST(WindowedMfTest, RefusesRunsItCannotHonour) {
   const std::string dir = MakeTempDir("windowed_refusals");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
