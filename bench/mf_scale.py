@@ -5,7 +5,8 @@ Part 1 ("mf20m"): MF k=32, SGD, on a synthetic set of 20M ratings (200k users
 x 50k items, planted rank-16 model plus noise; generated once and cached under
 build/bench-data). Both modes in the same run, alternating, each case
 --repeats times: `psrec train --servers=0` (in-process, HOGWILD! threads)
-and `--servers=1 --workers=1` (through the parameter server).
+and `--servers=1 --workers=1 --sync_every=N` (through the parameter server,
+in windows of N ratings; --ps_batches adds the per-batch PS path).
 
 Part 2 ("scale", with --scale): one epoch over synthetic sets of 10M, 30M and
 100M interactions (1M users, 200k items; the first 10M, 30M and all lines of
@@ -134,10 +135,18 @@ def mf20m(psrec, args):
     if os.cpu_count() >= 2:
         cases.append(("in_process", 2, ["--servers=0", "--workers=2", "--batch_size=256",
                                         f"--lr={per_rating * 256:g}"]))
-    cases.append(("ps_1x1", 1, ["--servers=1", "--workers=1", f"--batch_size={args.ps_batch}",
-                                f"--lr={per_rating * args.ps_batch:g}"]))
+    ps = ["--servers=1", "--workers=1", f"--batch_size={args.ps_batch}",
+          f"--lr={per_rating * args.ps_batch:g}"]
+    # Through the PS in windows (README "Windowed MF"): the mode to use for
+    # mf + sgd. --ps_batches also runs the per-batch path, for comparison.
+    cases.append(("ps_1x1", 1, ps + [f"--sync_every={args.sync_every}"]))
+    if args.ps_batches:
+        cases.append(("ps_1x1_batches", 1, ps))
     tmp = tempfile.mkdtemp(prefix="psrec-mf-scale-")
     for run in range(1, args.repeats + 1):
+        # Updates/s of the in-process 1-thread case of this run: the PS cases
+        # report theirs as a ratio of it (same run, same machine load).
+        baseline = None
         for mode, workers, flags in cases:
             r = train_case(psrec, args, common + flags, os.path.join(tmp, "m.json"))
             line = {"case": "mf20m", "mode": mode, "workers": workers, "run": run}
@@ -150,6 +159,8 @@ def mf20m(psrec, args):
             # processes through the PS. Never more than the machine has.
             cores = min(os.cpu_count(), workers if mode == "in_process" else 2)
             ups = m["examples_per_second"]
+            if mode == "in_process" and workers == 1:
+                baseline = ups
             line.update({
                 "ratings": m["train_examples"] // max(1, m["epochs"]), "epochs": m["epochs"],
                 "batch_size": m["batch_size"], "lr": m["lr"],
@@ -162,6 +173,14 @@ def mf20m(psrec, args):
                 "wall_seconds": round(r["wall"], 1)})
             if "train_cpu_seconds" in m:
                 line["updates_per_cpu_second"] = round(m["train_examples"] / m["train_cpu_seconds"])
+            if mode.startswith("ps_"):
+                line["sync_every"] = args.sync_every if mode == "ps_1x1" else 0
+                if baseline:
+                    line["ratio_to_in_process_1_thread"] = round(ups / baseline, 3)
+            # CPU-seconds per million updates, per process: robust to the
+            # machine's load, unlike the rates (whole run, startup included).
+            line["cpu_seconds_per_million_updates"] = {
+                k: round(v / (m["train_examples"] / 1e6), 3) for k, v in sorted(r["cpu"].items())}
             print(json.dumps(line), flush=True)
 
 
@@ -254,6 +273,10 @@ def main():
     ap.add_argument("--lr_per_rating", type=float, default=2.0 / 256,
                     help="lr / batch_size in every case")
     ap.add_argument("--ps_batch", type=int, default=8192)
+    ap.add_argument("--sync_every", type=int, default=1000000,
+                    help="ratings per window of the ps_1x1 case (psrec --sync_every)")
+    ap.add_argument("--ps_batches", action="store_true",
+                    help="also the PS case without windows (per-batch pull and push)")
     ap.add_argument("--scale", action="store_true", help="also the 10M/30M/100M scale cases")
     ap.add_argument("--scale_max", type=int, default=100, help="largest scale case, millions")
     ap.add_argument("--scale_cases", default="10,30,100",

@@ -202,6 +202,10 @@ std::string ClusterReportText(const ClusterReport& r) {
           absl::StrFormat("  rows %d  table bytes %s  rss %s  pulls %d  pushes %d  rejected %d",
                           TableRows(v.stats), MiB(TableBytes(v.stats)), MiB(v.stats.rss_bytes()),
                           v.stats.pulls(), v.stats.pushes(), v.stats.rejected()));
+      uint64_t delta_rows = 0;
+      for (const rpc::TableStats& t : v.stats.tables()) delta_rows += t.delta_rows();
+      // Windowed workers (--sync_every) push row changes, not gradients.
+      if (delta_rows > 0) absl::StrAppend(&out, absl::StrFormat("  delta rows %d", delta_rows));
     }
     if (!v.error.empty()) absl::StrAppend(&out, "  (", v.error, ")");
     absl::StrAppend(&out, "\n");

@@ -106,6 +106,12 @@ ABSL_FLAG(uint32_t, staleness, 3,
           "--consistency=ssp: clocks the fastest worker may run ahead of the slowest (0 is bsp's "
           "barrier without its ordering).");
 
+ABSL_FLAG(uint64_t, sync_every, 0,
+          "--model=mf --optimizer=sgd through servers: ratings a worker trains on its own "
+          "copies of their rows before it pushes the rows' changes and pulls them again "
+          "(windows end at data-shard ends); 0 (default): pull and push every batch. Much "
+          "faster (README: Windowed MF); other workers' updates arrive a window late.");
+
 // ---- cluster ---------------------------------------------------------------
 ABSL_FLAG(uint32_t, servers, 2,
           "Parameter-server processes. train: 0 trains --model=mf in this one process, "
@@ -430,6 +436,8 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   if (auto parsed = ParseConsistency(consistency); !parsed.ok()) return parsed.status();
   c.set_consistency(consistency.empty() ? "asp" : consistency);
   c.set_staleness(absl::GetFlag(FLAGS_staleness));
+  c.set_sync_every(absl::GetFlag(FLAGS_sync_every));
+  if (auto s = CheckSyncEvery(c); !s.ok()) return s;
   // A replicated shard is served by its own service per copy, without the
   // bsp push buffer; the two are not combined yet.
   if (c.replicas() >= 2 && c.consistency() != "asp") {

@@ -27,7 +27,7 @@ const FlagGroup kSchedule = {
     "learning-rate schedule, validation, early stopping",
     {"lr_schedule", "lr_decay_every", "lr_decay_rate", "lr_min_ratio", "warmup_epochs",
      "validation", "validation_fraction", "early_stopping"}};
-const FlagGroup kConsistency = {"consistency", {"consistency", "staleness"}};
+const FlagGroup kConsistency = {"consistency", {"consistency", "staleness", "sync_every"}};
 const FlagGroup kCommon = {"every role", {"log_level", "flagfile"}};
 // TLS and the token: every role that dials or serves gRPC (README "Security").
 const FlagGroup kSecurity = {

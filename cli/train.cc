@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "common/logging.h"
@@ -78,16 +79,45 @@ std::string ConsistencyJsonFields(const rpc::RunConfig& config, const rpc::Statu
     waits.push_back(absl::StrFormat("%.4f", w.clock_wait_seconds()));
     total_wait += w.clock_wait_seconds();
   }
+  std::vector<std::string> shards;
+  for (const rpc::WorkerStatus& w : s.worker_status()) {
+    shards.push_back(absl::StrCat(w.shards_completed()));
+  }
   return absl::StrFormat(
       "  \"consistency\": \"%s\",\n  \"staleness\": %d,\n  \"max_clock_ahead\": %d,\n"
-      "  \"clock_wait_seconds\": %.4f,\n  \"worker_clock_wait_seconds\": [%s],\n",
+      "  \"clock_wait_seconds\": %.4f,\n  \"worker_clock_wait_seconds\": [%s],\n"
+      "  \"sync_every\": %d,\n  \"worker_shards_completed\": [%s],\n",
       config.consistency().empty() ? "asp" : config.consistency(), config.staleness(),
-      s.max_clock_ahead(), total_wait, absl::StrJoin(waits, ", "));
+      s.max_clock_ahead(), total_wait, absl::StrJoin(waits, ", "), config.sync_every(),
+      absl::StrJoin(shards, ", "));
+}
+
+// Row updates the servers applied, per table name, and of them the changes
+// windowed workers added (--sync_every); "{}" when a server cannot answer.
+std::string ServerUpdatesJsonFields(GrpcPsClient* ps) {
+  auto stats = ps->StatsAll();
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_table;
+  if (stats.ok()) {
+    for (const rpc::StatsResponse& server : *stats) {
+      for (const rpc::TableStats& t : server.tables()) {
+        by_table[t.name()].first += t.optimizer_steps();
+        by_table[t.name()].second += t.delta_rows();
+      }
+    }
+  }
+  std::vector<std::string> steps, deltas;
+  for (const auto& [name, counts] : by_table) {
+    steps.push_back(absl::StrFormat("\"%s\": %d", name, counts.first));
+    deltas.push_back(absl::StrFormat("\"%s\": %d", name, counts.second));
+  }
+  return absl::StrFormat("  \"server_row_updates\": {%s},\n  \"server_delta_rows\": {%s},\n",
+                         absl::StrJoin(steps, ", "), absl::StrJoin(deltas, ", "));
 }
 
 std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
                         const std::vector<EpochRecord>& epochs, const RunOutcome& outcome,
-                        uint64_t examples, double seconds, const rpc::StatusResponse& last) {
+                        uint64_t examples, double seconds, const rpc::StatusResponse& last,
+                        const std::string& server_fields) {
   const std::string& task = config.task();
   const std::string no_metrics = task == "ranking" ? "\"hr_at_10\": null, \"ndcg_at_10\": null"
                                                    : "\"rmse\": null, \"mae\": null";
@@ -119,14 +149,14 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
       "  \"train_loss\": %.6f,\n  \"train_examples\": %d,\n  \"train_seconds\": %.4f,\n"
       "  \"examples_per_second\": %.1f,\n  \"servers\": %d,\n  \"workers\": %d,\n"
       "  \"dim\": %d,\n  \"batch_size\": %d,\n  \"lr\": %g,\n  \"optimizer\": \"%s\",\n"
-      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n%s"
+      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n%s%s"
       "  \"history\": [\n%s\n  ]\n}\n",
       task, config.model(), epochs.size(),
       final_epoch ? eval_fields(*final_epoch) : no_metrics, selection,
       final_epoch ? final_epoch->summary.loss() : 0.0, examples, seconds,
       seconds > 0 ? examples / seconds : 0.0, o.servers, o.workers, config.dim(),
       config.batch_size(), config.lr(), config.optimizer(), config.l2(), config.negatives(),
-      config.seed(), config.train_path(), ConsistencyJsonFields(config, last),
+      config.seed(), config.train_path(), ConsistencyJsonFields(config, last), server_fields,
       absl::StrJoin(history, ",\n"));
 }
 
@@ -186,6 +216,9 @@ TrainingReport BuildReport(const TrainOptions& o, const rpc::RunConfig& config,
               {"validation", config.validation()},
               {"data_shards", absl::StrCat(config.data_shards())},
               {"consistency", DescribeConsistency(config)},
+              {"sync_every", config.sync_every() > 0
+                                 ? absl::StrFormat("%d ratings per window", config.sync_every())
+                                 : std::string("off (every batch)")},
               {"servers", absl::StrCat(o.servers)},
               {"workers", absl::StrCat(o.workers)},
               {"seed", absl::StrCat(config.seed())}};
@@ -530,7 +563,8 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
     auto last = coordinator.GetStatus();
     if (!last.ok()) return Fail(last.status());
     auto s = WriteFileAtomically(o.metrics_json,
-                                 MetricsJson(o, config, epochs, outcome, examples, seconds, *last));
+                                 MetricsJson(o, config, epochs, outcome, examples, seconds, *last,
+                                             ServerUpdatesJsonFields(ps->get())));
     if (!s.ok()) return Fail(s);
   }
   if (!o.report_dir.empty()) {

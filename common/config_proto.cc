@@ -1,5 +1,7 @@
 #include "common/config_proto.h"
 
+#include "absl/strings/str_format.h"
+
 namespace psrec {
 
 rpc::TableSpec ToProto(const TableConfig& t) {
@@ -70,6 +72,33 @@ LrScheduleOptions LrScheduleFromConfig(const rpc::RunConfig& c) {
   o.min_ratio = c.lr_min_ratio();
   o.warmup_epochs = c.warmup_epochs();
   return o;
+}
+
+absl::Status CheckSyncEvery(const rpc::RunConfig& c) {
+  if (c.sync_every() == 0) return absl::OkStatus();
+  const std::string flag = absl::StrFormat("--sync_every=%d", c.sync_every());
+  if (c.model() != "mf" || c.task() != "rating") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s trains --model=mf on ratings only (got --model=%s --task=%s)", flag, c.model(),
+        c.task()));
+  }
+  if (c.optimizer() != "sgd") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s needs --optimizer=sgd (got %s): a worker's own steps would bypass the per-row "
+        "state adagrad and adam keep on the servers",
+        flag, c.optimizer()));
+  }
+  if (!c.consistency().empty() && c.consistency() != "asp") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s takes no --consistency=%s: a window is many batches, not one clock", flag,
+        c.consistency()));
+  }
+  if (c.replicas() >= 2) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s takes no --replicas=%d (windows are not combined with replication yet)", flag,
+        c.replicas()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace psrec

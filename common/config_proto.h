@@ -23,6 +23,10 @@ ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
 // The run's learning-rate schedule; an unknown schedule name reads as
 // constant (flags reject it before any config is built).
 LrScheduleOptions LrScheduleFromConfig(const rpc::RunConfig& config);
+// Whether the run can train in windows (sync_every > 0, worker/windowed_mf.h):
+// mf rating with sgd, asp, no replicas. InvalidArgument naming the flag
+// that rules it out; OK when sync_every is 0.
+absl::Status CheckSyncEvery(const rpc::RunConfig& config);
 
 }  // namespace psrec
 

@@ -148,9 +148,8 @@ void EmbeddingTable::FindSlots(Stripe& s, absl::Span<const uint64_t> keys,
   for (uint32_t j = begin; j < end; ++j) slot_of[j] = FindOrCreate(s, keys[order[j]]);
 }
 
-void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, float lr) {
-  const size_t dim = config_.dim;
-  const float table_lr = lr * config_.lr_scale;
+template <typename Update>
+void EmbeddingTable::UpdateRows(absl::Span<const uint64_t> keys, Update update) {
   optimizer_steps_.fetch_add(keys.size(), std::memory_order_relaxed);
   std::vector<uint32_t> stripe_end;
   const std::vector<uint32_t> order = OrderByStripe(keys, &stripe_end);
@@ -165,13 +164,28 @@ void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, f
     for (uint32_t j = begin; j < end; ++j) {
       if (j + kPrefetchAhead < end) PrefetchRow(s, slot_of[j + kPrefetchAhead]);
       const uint32_t slot = slot_of[j];
-      float* row = RowPtr(s, slot);
-      const uint32_t step = ++s.steps[slot];
-      optimizer_->Apply(row, row + dim, grads + order[j] * dim, static_cast<int>(dim), table_lr,
-                        config_.l2, step, static_cast<int>(config_.zero_prefix));
+      update(RowPtr(s, slot), order[j], ++s.steps[slot]);
     }
     begin = end;
   }
+}
+
+void EmbeddingTable::Push(absl::Span<const uint64_t> keys, const float* grads, float lr) {
+  const size_t dim = config_.dim;
+  const float table_lr = lr * config_.lr_scale;
+  UpdateRows(keys, [&](float* row, uint32_t i, uint32_t step) {
+    optimizer_->Apply(row, row + dim, grads + i * dim, static_cast<int>(dim), table_lr,
+                      config_.l2, step, static_cast<int>(config_.zero_prefix));
+  });
+}
+
+void EmbeddingTable::AddToRows(absl::Span<const uint64_t> keys, const float* deltas) {
+  const size_t dim = config_.dim;
+  delta_rows_.fetch_add(keys.size(), std::memory_order_relaxed);
+  UpdateRows(keys, [&](float* row, uint32_t i, uint32_t) {
+    const float* d = deltas + i * dim;
+    for (size_t k = 0; k < dim; ++k) row[k] += d[k];
+  });
 }
 
 float* EmbeddingTable::StableRow(uint64_t id) {

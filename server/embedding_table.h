@@ -38,6 +38,12 @@ class EmbeddingTable {
   // the table's optimizer at `lr * lr_scale`. Keys must be unique.
   void Push(absl::Span<const uint64_t> keys, const float* grads, float lr);
 
+  // Adds deltas[i*dim ...] to each key's parameters (creating the row if
+  // needed), as they are: the change a worker computed on its own copy of
+  // the row (windowed MF, RunConfig.sync_every). Counts as one step per row.
+  // Keys must be unique.
+  void AddToRows(absl::Span<const uint64_t> keys, const float* deltas);
+
   // The row of `id`, created if missing: dim() parameters followed by the
   // optimizer's state (Optimizer::state_floats() x dim()). Rows never move,
   // so the pointer stays valid for the table's life. Reads and writes through
@@ -66,6 +72,8 @@ class EmbeddingTable {
   uint64_t rows() const { return rows_.load(std::memory_order_relaxed); }
   // Row updates applied by Push since start (one per key per push).
   uint64_t optimizer_steps() const { return optimizer_steps_.load(std::memory_order_relaxed); }
+  // Of optimizer_steps(): row changes added by AddToRows.
+  uint64_t delta_rows() const { return delta_rows_.load(std::memory_order_relaxed); }
   // Bytes held by the arena, maps and step counters (allocated, not used).
   uint64_t bytes() const;
 
@@ -92,6 +100,10 @@ class EmbeddingTable {
                  uint32_t begin, uint32_t end, uint32_t* slot_of)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   void PrefetchRow(const Stripe& s, uint32_t slot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // Calls update(row, position in keys, the row's new step count) for each
+  // key's row (created if missing), one stripe locked at a time.
+  template <typename Update>
+  void UpdateRows(absl::Span<const uint64_t> keys, Update update);
   // Finds or creates the row; returns its slot.
   uint32_t FindOrCreate(Stripe& s, uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
 
@@ -105,6 +117,7 @@ class EmbeddingTable {
   const uint32_t stripe_mask_;
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> optimizer_steps_{0};
+  std::atomic<uint64_t> delta_rows_{0};
 };
 
 }  // namespace psrec

@@ -126,6 +126,14 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::P
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "push refused: gradient contains NaN or infinity");
   }
+  // A delta is the change an sgd step made on the worker; an optimizer with
+  // state (adagrad, adam) would be skipped, and bsp orders gradients only.
+  if (req->add_deltas() && (shard()->optimizer().state_floats() != 0 || req->clock() > 0)) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "push with add_deltas: only for sgd tables and unclocked pushes "
+                        "(--sync_every needs --optimizer=sgd and --consistency=asp)");
+  }
   if (req->seq() != 0) {
     switch (dedup_.TryClaim(req->worker_id(), req->seq())) {
       case PushDedupWindow::Claim::kNew:
@@ -142,7 +150,9 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::P
                                             PushDedupWindow::kWindow));
     }
   }
-  if (req->clock() > 0) {
+  if (req->add_deltas()) {
+    table->AddToRows(keys, grads.data());
+  } else if (req->clock() > 0) {
     ordered_pushes_.ApplyBefore(req->clock());
     ordered_pushes_.Add(req->clock(), req->worker_id(), table, keys, grads,
                         shard()->lr() * lr_scale);
@@ -167,6 +177,7 @@ grpc::Status ParameterServerService::Stats(grpc::ServerContext* ctx, const rpc::
       ts->set_rows(t->rows());
       ts->set_bytes(t->bytes());
       ts->set_optimizer_steps(t->optimizer_steps());
+      ts->set_delta_rows(t->delta_rows());
     }
   }
   resp->set_pulls(pulls_.load());

@@ -45,6 +45,9 @@ void AddServerCollectors(ParameterServerService* service, PrometheusRegistry* re
             Type::kGauge, &rpc::TableStats::bytes);
   per_table("psrec_optimizer_steps_total", "Row updates applied by the optimizer, per table.",
             Type::kCounter, &rpc::TableStats::optimizer_steps);
+  per_table("psrec_delta_rows_total",
+            "Of the row updates, changes added by windowed workers (--sync_every), per table.",
+            Type::kCounter, &rpc::TableStats::delta_rows);
   registry->AddCollector("psrec_server_rejected_requests_total",
                          "Pulls and pushes refused (bad keys, sizes, non-finite gradients, "
                          "over --max_keys_per_request).",

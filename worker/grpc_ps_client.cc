@@ -310,6 +310,7 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
       c.req.set_seq(next_seq_.fetch_add(1, std::memory_order_relaxed));
       if (op.lr_scale != 1.0f) c.req.set_lr_scale(op.lr_scale);
       if (clock_tag_ != 0) c.req.set_clock(clock_tag_);
+      if (op.add_deltas) c.req.set_add_deltas(true);
       std::string* keys = c.req.mutable_keys();
       std::string* grads = c.req.mutable_grads();
       keys->resize(slice.positions.size() * sizeof(uint64_t));

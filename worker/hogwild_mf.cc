@@ -86,16 +86,63 @@ float MfSgdStep(float* p, float* q, int n, float mean, float label, float grad_s
   return e * e;
 }
 
+namespace {
+
+// The loop behind both MfSgdSweeps; rows(rating) gives the rating's two rows.
+template <typename Rating, typename Rows>
+double Sweep(absl::Span<const Rating> ratings, const MfSgdParams& p, float lr, Rows rows,
+             float* scratch) {
+  double loss = 0;
+  const size_t n = ratings.size();
+  for (size_t j = 0; j < n; ++j) {
+    if (j + kPrefetchAhead < n) {
+      const auto [u, i] = rows(ratings[j + kPrefetchAhead]);
+      PrefetchRow(u, p.stride);
+      PrefetchRow(i, p.stride);
+    }
+    const auto [u, i] = rows(ratings[j]);
+    loss += MfSgdStep(u, i, p.dim, p.mean, ratings[j].label, p.grad_scale, lr, p.l2, scratch);
+  }
+  return loss;
+}
+
+}  // namespace
+
+MfSgdParams MfSgdParamsOf(const rpc::RunConfig& config, const TableConfig& table,
+                          float optimizer_lr, uint32_t stride) {
+  MfSgdParams p;
+  p.dim = static_cast<int>(table.dim);
+  p.stride = stride;
+  p.mean = static_cast<float>(config.global_mean());
+  p.grad_scale = 2.0f / static_cast<float>(std::max<uint32_t>(1, config.batch_size()));
+  p.lr = optimizer_lr * table.lr_scale;
+  p.l2 = table.l2;
+  return p;
+}
+
+double MfSgdSweep(absl::Span<const MfRatingRows> ratings, const MfSgdParams& p, float lr,
+                  float* scratch) {
+  return Sweep(ratings, p, lr, [](const MfRatingRows& r) { return std::pair(r.user, r.item); },
+               scratch);
+}
+
+double MfSgdSweep(absl::Span<const MfRatingSlots> ratings, float* users, float* items,
+                  const MfSgdParams& p, float lr, float* scratch) {
+  const size_t stride = p.stride;
+  return Sweep(
+      ratings, p, lr,
+      [users, items, stride](const MfRatingSlots& r) {
+        return std::pair(users + r.user * stride, items + r.item * stride);
+      },
+      scratch);
+}
+
 HogwildMf::HogwildMf(const rpc::RunConfig& config, const Optimizer* optimizer,
                      const TableConfig& table)
     : optimizer_(optimizer),
       sgd_(config.optimizer() == "sgd"),
-      dim_(static_cast<int>(table.dim)),
-      stride_(table.dim * (1 + optimizer->state_floats())),
-      mean_(static_cast<float>(config.global_mean())),
-      grad_scale_(2.0f / static_cast<float>(std::max<uint32_t>(1, config.batch_size()))),
-      lr_(optimizer->lr() * table.lr_scale),
-      l2_(table.l2),
+      params_(MfSgdParamsOf(config, table, optimizer->lr(),
+                            table.dim * (1 + optimizer->state_floats()))),
       l2_begin_(static_cast<int>(table.zero_prefix)),
       seed_(config.seed()),
       schedule_(LrScheduleFromConfig(config)) {}
@@ -138,7 +185,7 @@ absl::StatusOr<std::unique_ptr<HogwildMf>> HogwildMf::Create(ShardState* shard,
   rows.reserve(mf->users_ + mf->items_);
   for (const auto& [id, row] : user_rows) rows.push_back(row.first);
   for (const auto& [id, row] : item_rows) rows.push_back(row.first);
-  BackWithHugePages(rows, mf->stride_ * sizeof(float));
+  BackWithHugePages(rows, mf->params_.stride * sizeof(float));
   if (!mf->sgd_) {
     mf->user_steps_.reset(new std::atomic<uint32_t>[mf->users_]());
     mf->item_steps_.reset(new std::atomic<uint32_t>[mf->items_]());
@@ -182,8 +229,8 @@ HogwildEpochResult HogwildMf::RunShare(uint32_t epoch, size_t begin, size_t end,
   const size_t len = end - begin;
   if (len == 0) return result;
   const size_t start = start_seed % len;
-  std::vector<float> scratch(2 * static_cast<size_t>(dim_));
-  const int n = dim_;
+  std::vector<float> scratch(2 * static_cast<size_t>(params_.dim));
+  const int n = params_.dim;
   // Positions begin + (start + j) % len for j in [0, len): the share, rotated.
   auto pos = [&](size_t j) {
     size_t k = start + j;
@@ -194,26 +241,32 @@ HogwildEpochResult HogwildMf::RunShare(uint32_t epoch, size_t begin, size_t end,
     const size_t block_end = std::min(len, block + kBlock);
     // The schedule at the middle of the block, as the batch path takes it
     // at the middle of a batch.
-    const float lr = lr_ * static_cast<float>(schedule_.Multiplier(
-                               epoch, 0.5 * static_cast<double>(block + block_end) / len));
+    const float lr = params_.lr * static_cast<float>(schedule_.Multiplier(
+                                      epoch, 0.5 * static_cast<double>(block + block_end) / len));
     double loss = 0;
-    for (size_t j = block; j < block_end; ++j) {
+    if (sgd_) {
+      // The block's ratings as at most two runs (the share is rotated).
+      for (size_t j = block; j < block_end;) {
+        const size_t at = pos(j);
+        const size_t run = std::min(block_end - j, end - at);
+        loss += MfSgdSweep(absl::MakeConstSpan(ratings_.data() + at, run), params_, lr,
+                           scratch.data());
+        j += run;
+      }
+    }
+    for (size_t j = block; !sgd_ && j < block_end; ++j) {
       if (j + kPrefetchAhead < len) {
         const Rating& ahead = ratings_[pos(j + kPrefetchAhead)];
-        PrefetchRow(ahead.user, stride_);
-        PrefetchRow(ahead.item, stride_);
+        PrefetchRow(ahead.user, params_.stride);
+        PrefetchRow(ahead.item, params_.stride);
       }
       const size_t at = pos(j);
       const Rating& r = ratings_[at];
       float* p = r.user;
       float* q = r.item;
-      if (sgd_) {
-        loss += MfSgdStep(p, q, n, mean_, r.label, grad_scale_, lr, l2_, scratch.data());
-        continue;
-      }
       // Other optimizers: the same gradients, their own Apply on each row.
-      const float e = MfScore(p, q, n, mean_) - r.label;
-      const float d = grad_scale_ * e;
+      const float e = MfScore(p, q, n, params_.mean) - r.label;
+      const float d = params_.grad_scale * e;
       float* gp = scratch.data();
       float* gq = gp + n;
       gp[0] = gq[0] = d;
@@ -224,8 +277,8 @@ HogwildEpochResult HogwildMf::RunShare(uint32_t epoch, size_t begin, size_t end,
       const RowIndices& ix = indices_[at];
       const uint32_t su = user_steps_[ix.user].fetch_add(1, std::memory_order_relaxed) + 1;
       const uint32_t si = item_steps_[ix.item].fetch_add(1, std::memory_order_relaxed) + 1;
-      optimizer_->Apply(p, p + n, gp, n, lr, l2_, su, l2_begin_);
-      optimizer_->Apply(q, q + n, gq, n, lr, l2_, si, l2_begin_);
+      optimizer_->Apply(p, p + n, gp, n, lr, params_.l2, su, l2_begin_);
+      optimizer_->Apply(q, q + n, gq, n, lr, params_.l2, si, l2_begin_);
       loss += e * e;
     }
     result.loss_sum += loss;

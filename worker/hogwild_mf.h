@@ -38,6 +38,43 @@ float MfScore(const float* p, const float* q, int n, float mean);
 float MfSgdStep(float* p, float* q, int n, float mean, float label, float grad_scale, float lr,
                 float l2, float* scratch);
 
+// One mf run's per-rating sgd step, as HogwildMf and WindowedMf take it.
+struct MfSgdParams {
+  int dim = 0;          // floats of parameters per row: [bias | factors]
+  uint32_t stride = 0;  // floats from one row to the next (prefetching)
+  float mean = 0;
+  float grad_scale = 0;  // 2 / batch_size: the squared loss's gradient in a batch
+  float lr = 0;          // base lr x the tables' lr_scale (before any schedule)
+  float l2 = 0;
+};
+// Of an mf run (whose user and item tables are alike): `table` is the user
+// table, `optimizer_lr` the optimizer's lr.
+MfSgdParams MfSgdParamsOf(const rpc::RunConfig& config, const TableConfig& table,
+                          float optimizer_lr, uint32_t stride);
+
+// A rating with its rows' addresses (in-process: the tables' own rows).
+struct MfRatingRows {
+  float* user;
+  float* item;
+  float label;
+};
+// A rating with its rows' slots in two arrays of `stride` floats per slot
+// (a windowed worker's copies of the rows).
+struct MfRatingSlots {
+  uint32_t user;
+  uint32_t item;
+  float label;
+};
+
+// MfSgdStep over `ratings` in order at learning rate `lr`, each rating's
+// rows prefetched a few ratings ahead: the one sgd loop of both modes.
+// Returns the sum of squared errors, each before its update. `scratch`
+// holds 2 dim floats.
+double MfSgdSweep(absl::Span<const MfRatingRows> ratings, const MfSgdParams& p, float lr,
+                  float* scratch);
+double MfSgdSweep(absl::Span<const MfRatingSlots> ratings, float* users, float* items,
+                  const MfSgdParams& p, float lr, float* scratch);
+
 struct HogwildEpochResult {
   uint64_t examples = 0;
   double loss_sum = 0;  // sum of squared errors, each before its update
@@ -65,11 +102,7 @@ class HogwildMf {
   // The rows themselves, not indices of them: a lookup of the row pointer
   // in a table of 200k users missed the cache on the way to the prefetch
   // and was the loop's largest cost (perf, README "Performance").
-  struct Rating {
-    float* user;
-    float* item;
-    float label;
-  };
+  using Rating = MfRatingRows;
   // Indices of a rating's rows, for the per-row step counts (not for sgd).
   struct RowIndices {
     uint32_t user, item;
@@ -81,12 +114,7 @@ class HogwildMf {
 
   const Optimizer* optimizer_;
   const bool sgd_;
-  const int dim_;          // floats of parameters per row
-  const uint32_t stride_;  // floats per row in the arena (parameters + state)
-  const float mean_;
-  const float grad_scale_;
-  const float lr_;  // base lr x the tables' lr_scale
-  const float l2_;
+  const MfSgdParams params_;  // stride: floats per row in the arena (parameters + state)
   const int l2_begin_;
   const uint64_t seed_;
   const LrSchedule schedule_;

@@ -24,6 +24,9 @@ struct PushOp {
   const float* grads = nullptr;     // keys.size() x dim(table)
   // Multiplies the run's learning rate for this push (the lr schedule); > 0.
   float lr_scale = 1.0f;
+  // `grads` are changes to add to the rows as they are (no optimizer, lr or
+  // L2): what a windowed worker's own sgd steps did (worker/windowed_mf.h).
+  bool add_deltas = false;
 };
 
 class PsClient {

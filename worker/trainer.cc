@@ -50,6 +50,17 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
 absl::StatusOr<ShardResult> Trainer::TrainShard(const ShardView& shard, uint32_t epoch,
                                                 uint32_t shard_id,
                                                 const std::function<bool()>& stop) {
+  if (windowed_ != nullptr) {
+    shard_examples_done_.store(0);
+    shard_loss_sum_.store(0);
+    shard_examples_.store(shard.size());
+    auto r = windowed_->TrainShard(shard, epoch, shard_id, stop, [this](uint64_t n, double loss) {
+      shard_examples_done_.store(n, std::memory_order_relaxed);
+      shard_loss_sum_.store(loss, std::memory_order_relaxed);
+    });
+    if (!r.ok()) return r.status();
+    return ShardResult{r->examples, r->loss_sum};
+  }
   const bool ranking = config_.task() == "ranking";
   const bool pairwise = loss_ == Loss::kBpr;
   const uint32_t neg = ranking ? config_.negatives() : 0;

@@ -21,6 +21,7 @@
 #include "worker/negative_sampler.h"
 #include "worker/ps_client.h"
 #include "worker/shard_rows.h"
+#include "worker/windowed_mf.h"
 
 namespace psrec {
 
@@ -42,6 +43,9 @@ class Trainer {
 
   // ssp/bsp: told about every batch (one clock); null (asp): nothing waits.
   void set_batch_clock(BatchClock* clock) { clock_ = clock; }
+  // --sync_every: shards train in windows (worker/windowed_mf.h) rather than
+  // batch by batch. Null: batches. Must outlive this.
+  void set_windowed(WindowedMf* windowed) { windowed_ = windowed; }
 
   // Progress through the shard TrainShard is on (or last finished), for the
   // heartbeat thread: readable while TrainShard runs.
@@ -59,6 +63,7 @@ class Trainer {
  private:
   const rpc::RunConfig& config_;
   BatchClock* clock_ = nullptr;
+  WindowedMf* windowed_ = nullptr;
   const Model* model_;
   const NegativeSampler* sampler_;
   const Loss loss_;

@@ -121,6 +121,27 @@ int RunWorker(const WorkerOptions& options) {
   (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
   (*ps)->set_worker_id(id);
   Trainer trainer(config, model->get(), ps->get(), sampler.get());
+  // Shared with the metrics collectors, which may outlive this function's
+  // other locals (they only read its counters).
+  std::shared_ptr<WindowedMf> windowed;
+  if (config.sync_every() > 0) {
+    auto w = WindowedMf::Create(config, ps->get());
+    if (!w.ok()) return Fail(w.status(), "windowed training");
+    windowed = std::move(*w);
+    trainer.set_windowed(windowed.get());
+    std::shared_ptr<WindowedMf> wp = windowed;
+    registry->AddCollector("psrec_worker_sync_windows_total",
+                           "Windows trained and pushed (--sync_every).",
+                           PrometheusRegistry::Type::kCounter, [wp](std::vector<Sample>* out) {
+                             out->push_back({"", static_cast<double>(wp->windows())});
+                           });
+    registry->AddCollector("psrec_worker_sync_rows_total",
+                           "Row changes pushed at the ends of windows (--sync_every).",
+                           PrometheusRegistry::Type::kCounter, [wp](std::vector<Sample>* out) {
+                             out->push_back({"", static_cast<double>(wp->rows_pushed())});
+                           });
+    spdlog::info("windowed mf: {} ratings per window (--sync_every)", config.sync_every());
+  }
   auto consistency = ParseConsistency(config.consistency());
   if (!consistency.ok()) return Fail(consistency.status(), "consistency");
   // ssp/bsp: every batch is a clock of the coordinator's barrier.

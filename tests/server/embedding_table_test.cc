@@ -60,6 +60,23 @@ TEST_F(EmbeddingTableTest, CountsOneOptimizerStepPerPushedKey) {
   EXPECT_EQ(t.optimizer_steps(), 5u);
 }
 
+TEST_F(EmbeddingTableTest, AddToRowsAddsDeltasAsTheyAre) {
+  // L2 and a large lr would change a pushed gradient; a delta is added as is.
+  TableConfig config = Config(1, 4);
+  config.l2 = 0.5f;
+  config.lr_scale = 10.0f;
+  EmbeddingTable t(config, sgd_.get(), /*seed=*/3);
+  const std::vector<uint64_t> keys = {7, 8};
+  const std::vector<float> before7 = PullOne(t, 7);
+  const std::vector<float> deltas = {1, 2, 3, 4, -1, -2, -3, -4};
+  t.AddToRows(keys, deltas.data());
+  t.AddToRows({keys.data(), 1}, deltas.data());
+  const std::vector<float> after7 = PullOne(t, 7);
+  for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(after7[k], before7[k] + 2 * deltas[k]) << k;
+  EXPECT_EQ(t.delta_rows(), 3u);
+  EXPECT_EQ(t.optimizer_steps(), 3u);  // a delta is one update of its row
+}
+
 TEST_F(EmbeddingTableTest, InitIsDeterministicAcrossTableObjects) {
   EmbeddingTable a(Config(1, 8), sgd_.get(), /*seed=*/17);
   EmbeddingTable b(Config(1, 8), sgd_.get(), /*seed=*/17, /*num_stripes=*/4);
