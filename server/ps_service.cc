@@ -154,6 +154,24 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::P
   return grpc::Status::OK;
 }
 
+grpc::Status ParameterServerService::PerfPullBatch(grpc::ServerContext* ctx,
+                                                   const rpc::PerfPullBatchRequest* req,
+                                                   rpc::PerfPullBatchResponse* resp) {
+  for (const rpc::PullRequest& r : req->requests()) {
+    if (grpc::Status s = Pull(ctx, &r, resp->add_responses()); !s.ok()) return s;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterServerService::PerfPushBatch(grpc::ServerContext* ctx,
+                                                   const rpc::PerfPushBatchRequest* req,
+                                                   rpc::PerfPushBatchResponse* resp) {
+  for (const rpc::PushRequest& r : req->requests()) {
+    if (grpc::Status s = Push(ctx, &r, resp->add_responses()); !s.ok()) return s;
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status ParameterServerService::Stats(grpc::ServerContext* ctx, const rpc::StatsRequest* req,
                                            rpc::StatsResponse* resp) {
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Stats(ctx, req, resp);

@@ -14,6 +14,7 @@
 #include "common/dataset.h"
 #include "common/lr_schedule.h"
 #include "proto/psrec.pb.h"
+#include "worker/background_task.h"
 #include "worker/batch_assembler.h"
 #include "worker/batch_clock.h"
 #include "worker/loss.h"
@@ -76,6 +77,10 @@ class Trainer {
 
   BatchSlot slots_[2];
   BatchGrads grads_;
+  ModelWorkspace workspace_;
+  // Pulls the next batch's rows while this one computes (one thread for
+  // the trainer's life).
+  BackgroundTask prefetch_;
   // The epoch's examples, reused across shards.
   std::vector<uint64_t> users_, items_, negatives_;
   std::vector<float> labels_;
