@@ -9,7 +9,7 @@ process and role, and CPU microseconds per example. CPU time depends far
 less on other jobs on the machine than wall-clock time does.
 Usage: bench/e2e_cpu.py PSREC [TRAIN FLAGS...]
 """
-import json, os, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, sys, tempfile, time
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -47,8 +47,9 @@ def main():
                 cpu[name] = max(c, cpu.get(name, 0.0))
         time.sleep(0.1)
     if proc.returncode != 0:
-        sys.exit(f"psrec train exited with {proc.returncode}")
+        sys.exit(f"psrec train exited with {proc.returncode} (run directory {run_dir})")
     m = json.load(open(metrics))
+    shutil.rmtree(run_dir, ignore_errors=True)
     examples = m["train_examples"]
     roles = {}
     for name, c in cpu.items():
@@ -59,7 +60,7 @@ def main():
         "case": "neumf_cpu", "flags": " ".join(flags), "examples": examples,
         "train_seconds": round(m["train_seconds"], 2),
         "examples_per_second": round(m["examples_per_second"], 1),
-        "hr_at_10": round(m.get("hr_at_10", 0), 4),
+        "hr_at_10": round(m.get("hr_at_10", 0), 4), "ndcg_at_10": round(m.get("ndcg_at_10", 0), 4),
         "cpu_seconds": {k: round(v, 2) for k, v in sorted(cpu.items())},
         "cpu_us_per_example": {k: round(1e6 * v / examples, 2) for k, v in sorted(roles.items())},
         "cpu_us_per_example_total": round(1e6 * total / examples, 2)}))
