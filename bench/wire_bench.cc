@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "cli/child_process.h"
 #include "common/config_proto.h"
@@ -243,6 +244,7 @@ absl::Status Run(const BenchOptions& o) {
 
 int main(int argc, char** argv) {
   psrec::TuneMallocForBulkMessages();  // as psrec's own main does
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // likewise
   psrec::BenchOptions o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -18,13 +18,11 @@ namespace {
 // Lives for one call: counts it, its rows and its latency.
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(const RpcMetrics* metrics, const RpcMetrics::Method* method, bool is_pull,
-                     bool is_push)
-      : metrics_(metrics),
-        method_(method),
-        is_pull_(is_pull),
-        is_push_(is_push),
-        start_(absl::Now()) {}
+  // Which requests carry keys (their rows are counted).
+  enum class Keyed { kNone, kPull, kPush, kPullBatch, kPushBatch };
+
+  MetricsInterceptor(const RpcMetrics* metrics, const RpcMetrics::Method* method, Keyed keyed)
+      : metrics_(metrics), method_(method), keyed_(keyed), start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
@@ -32,11 +30,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
       // The message is the request type of the method this interceptor was
       // made for; keys are packed uint64.
       if (const void* m = methods->GetRecvMessage(); m != nullptr) {
-        if (is_pull_) {
-          method_->rows->Add(static_cast<const rpc::PullRequest*>(m)->keys().size() / 8);
-        } else if (is_push_) {
-          method_->rows->Add(static_cast<const rpc::PushRequest*>(m)->keys().size() / 8);
-        }
+        method_->rows->Add(Rows(m));
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -53,9 +47,34 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
   }
 
  private:
+  uint64_t Rows(const void* m) const {
+    uint64_t bytes = 0;
+    switch (keyed_) {
+      case Keyed::kNone:
+        break;
+      case Keyed::kPull:
+        bytes = static_cast<const rpc::PullRequest*>(m)->keys().size();
+        break;
+      case Keyed::kPush:
+        bytes = static_cast<const rpc::PushRequest*>(m)->keys().size();
+        break;
+      case Keyed::kPullBatch:
+        for (const auto& r : static_cast<const rpc::PullBatchRequest*>(m)->requests()) {
+          bytes += r.keys().size();
+        }
+        break;
+      case Keyed::kPushBatch:
+        for (const auto& r : static_cast<const rpc::PushBatchRequest*>(m)->requests()) {
+          bytes += r.keys().size();
+        }
+        break;
+    }
+    return bytes / sizeof(uint64_t);
+  }
+
   const RpcMetrics* metrics_;
   const RpcMetrics::Method* method_;
-  const bool is_pull_, is_push_;
+  const Keyed keyed_;
   const absl::Time start_;
 };
 
@@ -67,8 +86,14 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
     const std::string method = info->method() != nullptr ? info->method() : "";
     const RpcMetrics::Method* m = metrics_->Find(method);
     if (m == nullptr) return nullptr;  // health checks and unknown methods
-    return new MetricsInterceptor(metrics_, m, method == "/psrec.rpc.ParameterServer/Pull",
-                                  method == "/psrec.rpc.ParameterServer/Push");
+    using Keyed = MetricsInterceptor::Keyed;
+    constexpr absl::string_view kPs = "/psrec.rpc.ParameterServer/";
+    Keyed keyed = Keyed::kNone;
+    if (method == absl::StrCat(kPs, "Pull")) keyed = Keyed::kPull;
+    if (method == absl::StrCat(kPs, "Push")) keyed = Keyed::kPush;
+    if (method == absl::StrCat(kPs, "PullBatch")) keyed = Keyed::kPullBatch;
+    if (method == absl::StrCat(kPs, "PushBatch")) keyed = Keyed::kPushBatch;
+    return new MetricsInterceptor(metrics_, m, keyed);
   }
 
  private:

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "common/model_spec.h"
 #include "server/optimizer.h"
+#include "server/slot_index.h"
 
 namespace psrec {
 
@@ -82,7 +82,7 @@ class EmbeddingTable {
 
   struct Stripe {
     mutable absl::Mutex mu;
-    absl::flat_hash_map<uint64_t, uint32_t> slots ABSL_GUARDED_BY(mu);
+    SlotIndex slots ABSL_GUARDED_BY(mu);
     std::vector<std::unique_ptr<float[]>> blocks ABSL_GUARDED_BY(mu);
     std::vector<uint32_t> steps ABSL_GUARDED_BY(mu);
     std::vector<uint64_t> ids ABSL_GUARDED_BY(mu);  // slot -> id, for ForEach

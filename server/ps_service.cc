@@ -164,6 +164,24 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::P
   return grpc::Status::OK;
 }
 
+grpc::Status ParameterServerService::PullBatch(grpc::ServerContext* ctx,
+                                                   const rpc::PullBatchRequest* req,
+                                                   rpc::PullBatchResponse* resp) {
+  for (const rpc::PullRequest& r : req->requests()) {
+    if (grpc::Status s = Pull(ctx, &r, resp->add_responses()); !s.ok()) return s;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterServerService::PushBatch(grpc::ServerContext* ctx,
+                                                   const rpc::PushBatchRequest* req,
+                                                   rpc::PushBatchResponse* resp) {
+  for (const rpc::PushRequest& r : req->requests()) {
+    if (grpc::Status s = Push(ctx, &r, resp->add_responses()); !s.ok()) return s;
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status ParameterServerService::Stats(grpc::ServerContext* ctx, const rpc::StatsRequest* req,
                                            rpc::StatsResponse* resp) {
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Stats(ctx, req, resp);

@@ -39,6 +39,12 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
 
   grpc::Status Pull(grpc::ServerContext*, const rpc::PullRequest*, rpc::PullResponse*) override;
   grpc::Status Push(grpc::ServerContext*, const rpc::PushRequest*, rpc::PushResponse*) override;
+  // Each request as Pull / Push would answer it alone, in order; stops at
+  // the first failure and returns its status.
+  grpc::Status PullBatch(grpc::ServerContext*, const rpc::PullBatchRequest*,
+                             rpc::PullBatchResponse*) override;
+  grpc::Status PushBatch(grpc::ServerContext*, const rpc::PushBatchRequest*,
+                             rpc::PushBatchResponse*) override;
   grpc::Status Stats(grpc::ServerContext*, const rpc::StatsRequest*,
                      rpc::StatsResponse*) override;
   grpc::Status Save(grpc::ServerContext*, const rpc::SaveRequest*, rpc::SaveResponse*) override;

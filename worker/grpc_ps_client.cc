@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -38,6 +39,12 @@ void SetRoute(rpc::PushRequest* r, uint64_t version, uint32_t shard) {
   r->set_map_version(version);
   r->set_logical_shard(shard);
 }
+void SetRoute(rpc::PullBatchRequest* r, uint64_t version, uint32_t shard) {
+  for (auto& sub : *r->mutable_requests()) SetRoute(&sub, version, shard);
+}
+void SetRoute(rpc::PushBatchRequest* r, uint64_t version, uint32_t shard) {
+  for (auto& sub : *r->mutable_requests()) SetRoute(&sub, version, shard);
+}
 template <typename Req>
 void SetRoute(Req*, uint64_t, uint32_t) {}
 
@@ -52,6 +59,12 @@ bool IsFencingRefusal(const grpc::Status& s) {
 struct GrpcPsClient::Slice {
   uint32_t shard = 0;
   std::vector<uint32_t> positions;  // indices into the op's keys
+};
+
+struct GrpcPsClient::Group {
+  uint32_t shard = 0;
+  size_t keys = 0;
+  std::vector<std::pair<size_t, std::vector<uint32_t>>> parts;  // op, positions in its keys
 };
 
 struct GrpcPsClient::Route {
@@ -237,59 +250,93 @@ std::vector<GrpcPsClient::Slice> GrpcPsClient::SliceByShard(
   return slices;
 }
 
-absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
-  using PullCall = Call<rpc::PullRequest, rpc::PullResponse>;
-  std::vector<PullCall> calls;
-  std::vector<std::pair<size_t, std::vector<uint32_t>>> where;  // op, positions
+template <typename Op>
+std::vector<GrpcPsClient::Group> GrpcPsClient::GroupByShard(absl::Span<const Op> ops) const {
+  std::vector<Group> groups;
+  std::vector<size_t> open;  // by shard: index of its group still taking slices
   for (size_t o = 0; o < ops.size(); ++o) {
-    const PullOp& op = ops[o];
+    for (Slice& slice : SliceByShard(ops[o].table, ops[o].keys)) {
+      if (open.size() <= slice.shard) open.resize(slice.shard + 1, SIZE_MAX);
+      size_t& g = open[slice.shard];
+      if (g == SIZE_MAX || groups[g].keys + slice.positions.size() > max_keys_per_chunk_) {
+        g = groups.size();
+        groups.emplace_back();
+        groups.back().shard = slice.shard;
+      }
+      groups[g].keys += slice.positions.size();
+      groups[g].parts.emplace_back(o, std::move(slice.positions));
+    }
+  }
+  return groups;
+}
+
+absl::Status GrpcPsClient::Pull(absl::Span<const PullOp> ops, bool read_only) {
+  for (const PullOp& op : ops) {
     if (op.table >= dims_.size() || dims_[op.table] == 0) {
       return absl::InvalidArgumentError(absl::StrFormat("pull: unknown table %d", op.table));
     }
-    for (Slice& slice : SliceByShard(op.table, op.keys)) {
-      PullCall c;
-      c.shard = slice.shard;
-      c.req.set_protocol_version(kProtocolVersion);
-      c.req.set_table(op.table);
-      c.req.set_read_only(read_only);
-      if (!read_only) c.req.set_clock(clock_tag_);
-      std::string* keys = c.req.mutable_keys();
-      keys->resize(slice.positions.size() * sizeof(uint64_t));
+  }
+  using PullCall = Call<rpc::PullBatchRequest, rpc::PullBatchResponse>;
+  std::vector<Group> groups = GroupByShard(ops);
+  std::vector<PullCall> calls(groups.size());
+  for (size_t c = 0; c < groups.size(); ++c) {
+    calls[c].shard = groups[c].shard;
+    for (const auto& [o, positions] : groups[c].parts) {
+      const PullOp& op = ops[o];
+      rpc::PullRequest* req = calls[c].req.add_requests();
+      req->set_protocol_version(kProtocolVersion);
+      req->set_table(op.table);
+      req->set_read_only(read_only);
+      if (!read_only) req->set_clock(clock_tag_);
+      std::string* keys = req->mutable_keys();
+      keys->resize(positions.size() * sizeof(uint64_t));
       uint64_t* k = reinterpret_cast<uint64_t*>(keys->data());
-      for (size_t i = 0; i < slice.positions.size(); ++i) k[i] = op.keys[slice.positions[i]];
-      calls.push_back(std::move(c));
-      where.emplace_back(o, std::move(slice.positions));
+      for (size_t i = 0; i < positions.size(); ++i) k[i] = op.keys[positions[i]];
     }
   }
   auto status = RunAll(calls, "pull",
                        [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
-                          const rpc::PullRequest* req, rpc::PullResponse* resp, auto done) {
-                         stub->async()->Pull(ctx, req, resp, std::move(done));
+                          const rpc::PullBatchRequest* req, rpc::PullBatchResponse* resp,
+                          auto done) {
+                         // One request travels as a plain Pull (no batch framing).
+                         if (req->requests_size() == 1) {
+                           resp->clear_responses();
+                           stub->async()->Pull(ctx, &req->requests(0), resp->add_responses(),
+                                               std::move(done));
+                         } else {
+                           stub->async()->PullBatch(ctx, req, resp, std::move(done));
+                         }
                        });
   if (!status.ok()) return status;
   for (size_t c = 0; c < calls.size(); ++c) {
-    const PullOp& op = ops[where[c].first];
-    const auto& positions = where[c].second;
-    const uint32_t dim = dims_[op.table];
-    const rpc::PullResponse& resp = calls[c].resp;
-    if (resp.dim() != dim || resp.values().size() != positions.size() * dim * sizeof(float) ||
-        (read_only && resp.found().size() != positions.size())) {
+    const auto& parts = groups[c].parts;
+    if (calls[c].resp.responses_size() != static_cast<int>(parts.size())) {
       return absl::InternalError(absl::StrFormat(
-          "pull from server %d: malformed response for table %d", calls[c].server, op.table));
+          "pull from server %d: %d answers to %d requests", calls[c].server,
+          calls[c].resp.responses_size(), parts.size()));
     }
-    const float* v = reinterpret_cast<const float*>(resp.values().data());
-    for (size_t i = 0; i < positions.size(); ++i) {
-      std::memcpy(op.values + static_cast<size_t>(positions[i]) * dim, v + i * dim,
-                  dim * sizeof(float));
-      if (read_only && op.found) op.found[positions[i]] = resp.found()[i];
+    for (size_t r = 0; r < parts.size(); ++r) {
+      const PullOp& op = ops[parts[r].first];
+      const auto& positions = parts[r].second;
+      const uint32_t dim = dims_[op.table];
+      const rpc::PullResponse& resp = calls[c].resp.responses(static_cast<int>(r));
+      if (resp.dim() != dim || resp.values().size() != positions.size() * dim * sizeof(float) ||
+          (read_only && resp.found().size() != positions.size())) {
+        return absl::InternalError(absl::StrFormat(
+            "pull from server %d: malformed response for table %d", calls[c].server, op.table));
+      }
+      const float* v = reinterpret_cast<const float*>(resp.values().data());
+      for (size_t i = 0; i < positions.size(); ++i) {
+        std::memcpy(op.values + static_cast<size_t>(positions[i]) * dim, v + i * dim,
+                    dim * sizeof(float));
+        if (read_only && op.found) op.found[positions[i]] = resp.found()[i];
+      }
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
-  using PushCall = Call<rpc::PushRequest, rpc::PushResponse>;
-  std::vector<PushCall> calls;
   for (const PushOp& op : ops) {
     if (op.table >= dims_.size() || dims_[op.table] == 0) {
       return absl::InvalidArgumentError(absl::StrFormat("push: unknown table %d", op.table));
@@ -299,36 +346,48 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "push: lr_scale %g for table %d is not a positive number", op.lr_scale, op.table));
     }
-    const uint32_t dim = dims_[op.table];
-    for (const Slice& slice : SliceByShard(op.table, op.keys)) {
-      PushCall c;
-      c.shard = slice.shard;
-      c.req.set_protocol_version(kProtocolVersion);
-      c.req.set_table(op.table);
-      // The seq names this call for good: retries and re-routes keep it.
-      c.req.set_worker_id(worker_id_);
-      c.req.set_seq(next_seq_.fetch_add(1, std::memory_order_relaxed));
-      if (op.lr_scale != 1.0f) c.req.set_lr_scale(op.lr_scale);
-      if (clock_tag_ != 0) c.req.set_clock(clock_tag_);
-      if (op.add_deltas) c.req.set_add_deltas(true);
-      std::string* keys = c.req.mutable_keys();
-      std::string* grads = c.req.mutable_grads();
-      keys->resize(slice.positions.size() * sizeof(uint64_t));
-      grads->resize(slice.positions.size() * dim * sizeof(float));
+  }
+  using PushCall = Call<rpc::PushBatchRequest, rpc::PushBatchResponse>;
+  std::vector<Group> groups = GroupByShard(ops);
+  std::vector<PushCall> calls(groups.size());
+  for (size_t c = 0; c < groups.size(); ++c) {
+    calls[c].shard = groups[c].shard;
+    for (const auto& [o, positions] : groups[c].parts) {
+      const PushOp& op = ops[o];
+      const uint32_t dim = dims_[op.table];
+      rpc::PushRequest* req = calls[c].req.add_requests();
+      req->set_protocol_version(kProtocolVersion);
+      req->set_table(op.table);
+      // The seq names this request for good: retries and re-routes keep it.
+      req->set_worker_id(worker_id_);
+      req->set_seq(next_seq_.fetch_add(1, std::memory_order_relaxed));
+      if (op.lr_scale != 1.0f) req->set_lr_scale(op.lr_scale);
+      if (clock_tag_ != 0) req->set_clock(clock_tag_);
+      if (op.add_deltas) req->set_add_deltas(true);
+      std::string* keys = req->mutable_keys();
+      std::string* grads = req->mutable_grads();
+      keys->resize(positions.size() * sizeof(uint64_t));
+      grads->resize(positions.size() * dim * sizeof(float));
       uint64_t* k = reinterpret_cast<uint64_t*>(keys->data());
       float* g = reinterpret_cast<float*>(grads->data());
-      for (size_t i = 0; i < slice.positions.size(); ++i) {
-        k[i] = op.keys[slice.positions[i]];
-        std::memcpy(g + i * dim, op.grads + static_cast<size_t>(slice.positions[i]) * dim,
+      for (size_t i = 0; i < positions.size(); ++i) {
+        k[i] = op.keys[positions[i]];
+        std::memcpy(g + i * dim, op.grads + static_cast<size_t>(positions[i]) * dim,
                     dim * sizeof(float));
       }
-      calls.push_back(std::move(c));
     }
   }
   return RunAll(calls, "push",
                 [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
-                   const rpc::PushRequest* req, rpc::PushResponse* resp, auto done) {
-                  stub->async()->Push(ctx, req, resp, std::move(done));
+                   const rpc::PushBatchRequest* req, rpc::PushBatchResponse* resp,
+                   auto done) {
+                  if (req->requests_size() == 1) {
+                    resp->clear_responses();
+                    stub->async()->Push(ctx, &req->requests(0), resp->add_responses(),
+                                        std::move(done));
+                  } else {
+                    stub->async()->PushBatch(ctx, req, resp, std::move(done));
+                  }
                 });
 }
 

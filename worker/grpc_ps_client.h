@@ -73,7 +73,14 @@ class GrpcPsClient : public PsClient {
   GrpcPsClient() = default;
   struct Slice;  // keys of one op bound for one logical shard
   struct Route;  // where a logical shard is served, in one map version
+  struct Group;  // slices of several ops that travel in one call
   std::vector<Slice> SliceByShard(uint32_t table, absl::Span<const uint64_t> keys) const;
+  // Slices every op's keys by shard, then packs the slices of a shard into
+  // calls of at most max_keys_per_chunk_ keys in all: a batch's small
+  // tables (dense tensors, a few hundred rows) share one call per shard,
+  // while a large op still spreads over parallel calls.
+  template <typename Op>
+  std::vector<Group> GroupByShard(absl::Span<const Op> ops) const;
   absl::Status InstallMap(const rpc::ShardMap& map);
   // Fetches a newer map from the map source, if any; false when none.
   bool RefreshMap();

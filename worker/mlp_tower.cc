@@ -90,34 +90,36 @@ const RowMatrix& MlpTower::Forward(const RowMatrix& x, const std::vector<const f
 }
 
 void MlpTower::Backward(const RowMatrix& x, const std::vector<const float*>& params,
-                        const Cache& cache, RowMatrix* d_out, RowMatrix* d_x,
+                        Cache* cache, RowMatrix* d_out, RowMatrix* d_x,
                         const std::vector<float*>& d_params) const {
   if (widths_.empty()) {
     *d_x = *d_out;
     return;
   }
-  RowMatrix d_in;
+  // Each layer's input gradient has a buffer of its own (cache->grads, then
+  // d_x), so a batch of the same size as the last allocates nothing.
+  cache->grads.resize(widths_.size());
   for (size_t l = widths_.size(); l-- > 0;) {
     const int out = static_cast<int>(widths_[l]);
-    const RowMatrix& y = cache.outputs[l];
-    if (cache.masks[l].size() > 0) {
-      d_out->array() *= cache.masks[l].array();
+    RowMatrix& d = l + 1 == widths_.size() ? *d_out : cache->grads[l];
+    const RowMatrix& y = cache->outputs[l];
+    const RowMatrix& mask = cache->masks[l];
+    if (mask.size() > 0) {
+      d.array() *= mask.array();
       // y already carries the mask; act' must see the unmasked output, and
       // where the mask is 0 the gradient is 0 anyway.
-      RowMatrix unmasked = (cache.masks[l].array() > 0.0f)
-                               .select(y.array() / cache.masks[l].array(), 0.0f);
-      ActivationBackward(activation_, unmasked, d_out);
+      cache->unmasked = (mask.array() > 0.0f).select(y.array() / mask.array(), 0.0f);
+      ActivationBackward(activation_, cache->unmasked, &d);
     } else {
-      ActivationBackward(activation_, y, d_out);
+      ActivationBackward(activation_, y, &d);
     }
-    const RowMatrix& in = l == 0 ? x : cache.outputs[l - 1];
-    MutVec(d_params[l], out) = d_out->colwise().sum();
-    MutMap(d_params[l] + out, out, inputs_[l]).noalias() = d_out->transpose() * in;
+    const RowMatrix& in = l == 0 ? x : cache->outputs[l - 1];
+    MutVec(d_params[l], out) = d.colwise().sum();
+    MutMap(d_params[l] + out, out, inputs_[l]).noalias() = d.transpose() * in;
     ConstMap w(params[l] + out, out, inputs_[l]);
-    d_in.noalias() = (*d_out) * w;
-    std::swap(*d_out, d_in);
+    RowMatrix& d_in = l == 0 ? *d_x : cache->grads[l - 1];
+    d_in.noalias() = d * w;
   }
-  *d_x = std::move(*d_out);
 }
 
 }  // namespace psrec

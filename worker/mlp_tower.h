@@ -27,9 +27,14 @@ absl::StatusOr<Activation> ParseActivation(const std::string& name);
 class MlpTower {
  public:
   // What a forward pass keeps for the backward pass.
+  // Kept across batches, its buffers are reused.
   struct Cache {
     std::vector<RowMatrix> outputs;  // per layer, after activation and dropout
     std::vector<RowMatrix> masks;    // per layer, dropout scale (empty: none)
+    // Backward's scratch: d loss / d output of layers 0..L-2, and the
+    // unmasked output of a dropout layer.
+    std::vector<RowMatrix> grads;
+    RowMatrix unmasked;
   };
 
   MlpTower(const ModelSpec& spec, Activation activation);
@@ -43,7 +48,8 @@ class MlpTower {
                            uint64_t dropout_seed, Cache* cache) const;
   // d_out: gradient w.r.t. Forward's result (overwritten as scratch).
   // Writes d_x (B x input) and adds nothing: d_params[l] is assigned.
-  void Backward(const RowMatrix& x, const std::vector<const float*>& params, const Cache& cache,
+  // `cache` is Forward's, and Backward's scratch.
+  void Backward(const RowMatrix& x, const std::vector<const float*>& params, Cache* cache,
                 RowMatrix* d_out, RowMatrix* d_x, const std::vector<float*>& d_params) const;
 
  private:

@@ -11,15 +11,6 @@ using MutVec = Eigen::Map<Eigen::VectorXf>;
 
 }  // namespace
 
-struct Model::Pass {
-  Eigen::VectorXf scores;
-  RowMatrix z;      // output layer input: [gmf product | tower output]
-  RowMatrix heads;  // n x heads: each head's score
-  RowMatrix tower_in;
-  MlpTower::Cache tower;
-  std::vector<const float*> layer_params;
-};
-
 Model::Model(const ModelSpec& spec, std::vector<TableConfig> dense, float mean, Activation act)
     : spec_(spec), dense_tables_(std::move(dense)), mean_(mean), tower_(spec, act) {}
 
@@ -62,7 +53,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromConfig(const rpc::RunConfig& c
   return Create(*spec, TablesFromConfig(config), config.global_mean());
 }
 
-void Model::Forward(const BatchView& b, Pass* p) const {
+void Model::Forward(const BatchView& b, ModelWorkspace* p) const {
   const int n = b.size;
   const int row = static_cast<int>(spec_.row_dim());
   ConstMap u(b.users, n, row), i(b.items, n, row);
@@ -112,25 +103,31 @@ void Model::Forward(const BatchView& b, Pass* p) const {
 void Model::Score(const BatchView& b, float* out) const {
   BatchView inference = b;
   inference.dropout_seed = 0;
-  Pass p;
+  ModelWorkspace p;
   Forward(inference, &p);
   MutVec(out, b.size) = p.scores;
 }
 
-double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g,
-                              bool separate_heads) const {
-  Pass p;
+double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g, bool separate_heads,
+                              ModelWorkspace* workspace) const {
+  ModelWorkspace local;
+  ModelWorkspace& p = workspace != nullptr ? *workspace : local;
   Forward(b, &p);
   const int n = b.size;
   const int row = static_cast<int>(spec_.row_dim());
   const int heads = static_cast<int>(spec_.heads());
-  Eigen::VectorXf d(n);  // d loss / d score (the parts outside the heads)
-  RowMatrix d_heads(n, heads);
+  Eigen::VectorXf& d = p.d;  // d loss / d score (the parts outside the heads)
+  d.resize(n);
+  RowMatrix& d_heads = p.d_heads;
+  d_heads.resize(n, heads);
   double mean_loss = 0;
   if (separate_heads && heads == 2) {
     // Each head is its own model with its own loss (the pre-training of He
     // et al.); the score's other parts (none for neumf) see both.
-    Eigen::VectorXf head_score(n), d_head(n);
+    Eigen::VectorXf& head_score = p.head_score;
+    Eigen::VectorXf& d_head = p.d_head;
+    head_score.resize(n);
+    d_head.resize(n);
     d.setZero();
     for (int k = 0; k < heads; ++k) {
       head_score = p.scores - (spec_.alpha * p.heads.col(0) + (1 - spec_.alpha) * p.heads.col(1)) +
@@ -171,7 +168,8 @@ double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g,
   const int gd = static_cast<int>(spec_.gmf_dim), t = static_cast<int>(spec_.tower_out());
   const float* out = b.dense.back();
   std::vector<float>& d_out = g->dense.back();
-  RowMatrix dz(n, gd + t);
+  RowMatrix& dz = p.dz;
+  dz.resize(n, gd + t);
   for (int k = 0; k < heads; ++k) {
     const int begin = static_cast<int>(spec_.head_begin(k));
     const int width = static_cast<int>(spec_.head_width(k));
@@ -189,13 +187,12 @@ double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g,
   }
   if (spec_.mlp_dim) {
     const int m = static_cast<int>(spec_.mlp_dim);
-    RowMatrix d_tower = dz.rightCols(t);
-    RowMatrix d_x;
-    std::vector<float*> d_layers;
-    for (size_t l = 0; l < spec_.layers.size(); ++l) d_layers.push_back(g->dense[l].data());
-    tower_.Backward(p.tower_in, p.layer_params, p.tower, &d_tower, &d_x, d_layers);
-    du.middleCols(off, m) = d_x.leftCols(m);
-    di.middleCols(off, m) = d_x.rightCols(m);
+    p.d_tower = dz.rightCols(t);
+    p.d_layers.clear();
+    for (size_t l = 0; l < spec_.layers.size(); ++l) p.d_layers.push_back(g->dense[l].data());
+    tower_.Backward(p.tower_in, p.layer_params, &p.tower, &p.d_tower, &p.d_x, p.d_layers);
+    du.middleCols(off, m) = p.d_x.leftCols(m);
+    di.middleCols(off, m) = p.d_x.rightCols(m);
   }
   return mean_loss;
 }

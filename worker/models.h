@@ -36,6 +36,22 @@ struct BatchGrads {
   std::vector<std::vector<float>> dense;  // like BatchView::dense
 };
 
+// The intermediates of one forward and backward pass. A caller that keeps
+// one across batches (the trainer) reuses its buffers: a batch no larger
+// than the last allocates nothing (a pass used to allocate ~20 matrices).
+struct ModelWorkspace {
+  Eigen::VectorXf scores;
+  RowMatrix z;      // output layer input: [gmf product | tower output]
+  RowMatrix heads;  // n x heads: each head's score
+  RowMatrix tower_in;
+  MlpTower::Cache tower;
+  std::vector<const float*> layer_params;
+  // Backward.
+  Eigen::VectorXf d, head_score, d_head;
+  RowMatrix d_heads, dz, d_tower, d_x;
+  std::vector<float*> d_layers;
+};
+
 class Model {
  public:
   // `global_mean` is the training set's mean rating (rating models add it).
@@ -55,15 +71,15 @@ class Model {
   // Mean loss over the batch; fills grads of the mean loss (sized here).
   // `separate_heads`: a two-headed model (neumf) trains each head on its
   // own, loss = loss(gmf head) + loss(mlp head): pre-training in one run.
+  // `workspace`: buffers to reuse (nullptr: a fresh one for this call).
   double ForwardBackward(const BatchView& batch, Loss loss, BatchGrads* grads,
-                         bool separate_heads = false) const;
+                         bool separate_heads = false, ModelWorkspace* workspace = nullptr) const;
   // Scores (logits for ranking models, predicted ratings for rating models).
   void Score(const BatchView& batch, float* out) const;
 
  private:
-  struct Pass;  // one forward pass's intermediates
   Model(const ModelSpec& spec, std::vector<TableConfig> dense, float mean, Activation act);
-  void Forward(const BatchView& batch, Pass* pass) const;
+  void Forward(const BatchView& batch, ModelWorkspace* pass) const;
 
   ModelSpec spec_;
   std::vector<TableConfig> dense_tables_;

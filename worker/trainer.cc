@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 
 #include "absl/strings/str_format.h"
 #include "common/config_proto.h"
@@ -132,22 +131,19 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(const ShardView& shard, uint32_t
       if (auto s = gather(&slot); !s.ok()) return s;
     }
     BatchSlot& next = slots_[1 - cur];
-    std::future<absl::Status> next_pulled;
     if (overlap && end < total) {
       FillBatch(shard, end, std::min(total, end + batch), pairwise, &next);
-      next_pulled = std::async(std::launch::async, [&next, &gather] { return gather(&next); });
+      prefetch_.Start([&next, &gather] { return gather(&next); });
     }
     // Waits for the next batch's pull on every way out of this iteration.
-    auto wait_next = [&next_pulled]() -> absl::Status {
-      return next_pulled.valid() ? next_pulled.get() : absl::OkStatus();
-    };
+    auto wait_next = [this] { return prefetch_.Wait(); };
     BatchView view = slot.assembler.View(slot.labels.data());
     // Dropout masks from (seed, epoch, shard, batch): reruns are identical.
     view.dropout_seed = Mix64(Mix64(config_.seed() ^ Mix64(epoch + 1)) ^
                               Mix64((static_cast<uint64_t>(shard_id) << 32) ^ ++batch_index)) |
                         1;
     const double loss =
-        model_->ForwardBackward(view, loss_, &grads_, epoch < config_.pretrain_epochs());
+        model_->ForwardBackward(view, loss_, &grads_, epoch < config_.pretrain_epochs(), &workspace_);
     if (!std::isfinite(loss)) {
       wait_next().IgnoreError();
       return absl::InternalError(absl::StrFormat(

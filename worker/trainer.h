@@ -14,6 +14,7 @@
 #include "common/dataset.h"
 #include "common/lr_schedule.h"
 #include "proto/psrec.pb.h"
+#include "worker/background_task.h"
 #include "worker/batch_assembler.h"
 #include "worker/batch_clock.h"
 #include "worker/loss.h"
@@ -89,6 +90,10 @@ class Trainer {
   // (for bpr, the pair's negative); order_ is their shuffled order.
   static constexpr uint32_t kPositive = UINT32_MAX;
   std::vector<uint32_t> example_row_, example_item_;
+  ModelWorkspace workspace_;
+  // Pulls the next batch's rows while this one computes (one thread for
+  // the trainer's life).
+  BackgroundTask prefetch_;
   std::vector<uint32_t> order_;
   std::atomic<uint64_t> shard_examples_done_{0};
   std::atomic<uint64_t> shard_examples_{0};

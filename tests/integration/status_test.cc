@@ -212,10 +212,13 @@ TEST_F(LiveClusterTest, EveryProcessServesPrometheusMetrics) {
   EXPECT_EQ((c["psrec_coordinator_workers"]), 1);
 
   auto s = ParseExposition(Scrape(server_port));
-  const std::string pull = "service=\"ParameterServer\",method=\"Pull\"";
+  // A training batch's tables travel in one PullBatch / PushBatch
+  // per server; the rows they carry are counted under those methods.
+  const std::string pull = "service=\"ParameterServer\",method=\"PullBatch\"";
   EXPECT_GT((s["psrec_rpc_requests_total{" + pull + ",result=\"ok\"}"]), 0);
   EXPECT_GT((s["psrec_rpc_rows_total{" + pull + "}"]), 0);
-  EXPECT_GT((s["psrec_rpc_rows_total{service=\"ParameterServer\",method=\"Push\"}"]), 0);
+  EXPECT_GT((s["psrec_rpc_rows_total{service=\"ParameterServer\",method=\"PushBatch\"}"]),
+            0);
   EXPECT_EQ((s["psrec_rpc_request_seconds_bucket{" + pull + ",le=\"+Inf\"}"]),
             (s["psrec_rpc_request_seconds_count{" + pull + "}"]));
   EXPECT_GT((s["psrec_table_rows{table=\"user\"}"]), 0);

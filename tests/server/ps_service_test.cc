@@ -137,6 +137,81 @@ TEST_F(PsServiceLrScaleTest, UnsetScaleOnTheWireMeansOneAndBadScalesAreRefused) 
   EXPECT_EQ(Row(*client_, 9), after);
 }
 
+// A batch's tables travel in one call per server (PullBatch /
+// PushBatch): the rows pulled and the updates applied are those of one
+// call per table.
+TEST_F(PsServiceLrScaleTest, OneCallForSeveralTablesMatchesOneCallPerTable) {
+  const std::vector<uint64_t> users = {1, 2, 3}, items = {2, 40};
+  std::vector<float> u_alone(users.size() * kDim), i_alone(items.size() * kDim);
+  PullOp u_op{kUserTable, users, u_alone.data()}, i_op{kItemTable, items, i_alone.data()};
+  ASSERT_TRUE(client_->Pull({&u_op, 1}, false).ok());
+  ASSERT_TRUE(client_->Pull({&i_op, 1}, false).ok());
+  rpc::StatsResponse stats;
+  service_.Stats(nullptr, nullptr, &stats);
+  const uint64_t pulls_before = stats.pulls();
+
+  std::vector<float> u_both(u_alone.size()), i_both(i_alone.size());
+  std::vector<PullOp> both = {{kUserTable, users, u_both.data()},
+                              {kItemTable, items, i_both.data()}};
+  ASSERT_TRUE(client_->Pull(both, false).ok());
+  EXPECT_EQ(u_both, u_alone);
+  EXPECT_EQ(i_both, i_alone);
+  service_.Stats(nullptr, nullptr, &stats);
+  EXPECT_EQ(stats.pulls(), pulls_before + 2) << "each table's request is served";
+
+  std::vector<float> gu(u_alone.size()), gi(i_alone.size());
+  for (size_t k = 0; k < gu.size(); ++k) gu[k] = 0.5f * static_cast<float>(k) - 1.0f;
+  for (size_t k = 0; k < gi.size(); ++k) gi[k] = 2.0f - 0.25f * static_cast<float>(k);
+  std::vector<PushOp> push = {{kUserTable, users, gu.data()}, {kItemTable, items, gi.data()}};
+  ASSERT_TRUE(client_->Push(push).ok());
+  ASSERT_TRUE(client_->Pull(both, false).ok());
+  EXPECT_EQ(u_both, Expected(u_alone, gu, 1.0f));
+  EXPECT_EQ(i_both, Expected(i_alone, gi, 1.0f));
+}
+
+// A batch stops at its first bad request with that request's status; the
+// pushes before it stay applied, and resending the batch (same seqs) applies
+// each push once.
+TEST_F(PsServiceLrScaleTest, PushBatchStopsAtTheFirstFailureAndRetriesApplyOnce) {
+  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_, RpcOptions()));
+  const std::vector<float> grad = {1.0f, 2.0f, 3.0f, 4.0f};
+  auto request = [&](uint64_t key, uint64_t seq, float scale) {
+    rpc::PushRequest r;
+    r.set_protocol_version(kProtocolVersion);
+    r.set_table(kUserTable);
+    r.set_worker_id(3);
+    r.set_seq(seq);
+    r.set_lr_scale(scale);
+    std::vector<uint64_t> keys = {key};
+    PackArray<uint64_t>(keys, r.mutable_keys());
+    PackArray<float>(grad, r.mutable_grads());
+    return r;
+  };
+  auto send = [&](const rpc::PushBatchRequest& req, rpc::PushBatchResponse* resp) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, absl::Seconds(10));
+    return stub->PushBatch(&ctx, req, resp);
+  };
+  const std::vector<float> a0 = Row(*client_, 11), b0 = Row(*client_, 12);
+  rpc::PushBatchRequest req;
+  *req.add_requests() = request(11, 1, 1.0f);
+  *req.add_requests() = request(12, 2, -1.0f);  // refused: a negative scale
+  rpc::PushBatchResponse resp;
+  EXPECT_EQ(send(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::vector<float> a1 = Row(*client_, 11);
+  EXPECT_EQ(a1, Expected(a0, grad, 1.0f)) << "the push before the bad one is applied";
+  EXPECT_EQ(Row(*client_, 12), b0);
+
+  *req.mutable_requests(1) = request(12, 2, 1.0f);
+  resp.Clear();
+  ASSERT_TRUE(send(req, &resp).ok());
+  ASSERT_EQ(resp.responses_size(), 2);
+  EXPECT_TRUE(resp.responses(0).duplicate());
+  EXPECT_FALSE(resp.responses(1).duplicate());
+  EXPECT_EQ(Row(*client_, 11), a1) << "a resent push was applied twice";
+  EXPECT_EQ(Row(*client_, 12), Expected(b0, grad, 1.0f));
+}
+
 TEST(LocalPsClientLrScaleTest, PushAppliesLrTimesScale) {
   auto shard = ShardState::Create(SgdConfig(), 0);
   ASSERT_TRUE(shard.ok()) << shard.status();
