@@ -183,6 +183,13 @@ grpc::Status ParameterServerService::Save(grpc::ServerContext* ctx, const rpc::S
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Save(ctx, req, resp);
   ShardState* s = shard();
   if (s == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not configured");
+  if (req->average() != rpc::SAVE_AVERAGE_NONE) {
+    ordered_pushes_.ApplyAll();
+    resp->set_average_snapshots(req->average() == rpc::SAVE_AVERAGE_SNAPSHOT
+                                    ? averager_.Accumulate(*s)
+                                    : averager_.Apply(*s));
+    return grpc::Status::OK;
+  }
   if (req->dir().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "dir is empty");
   ordered_pushes_.ApplyAll();
   auto rows = s->Save(req->dir());
