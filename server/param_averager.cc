@@ -15,10 +15,10 @@ uint32_t ParameterAverager::Accumulate(const ShardState& shard) {
       if (inserted) {
         sums.ids.push_back(id);
         sums.counts.push_back(0);
-        sums.sums.resize(sums.sums.size() + sums.dim, 0.0);
+        sums.sums.resize(sums.sums.size() + sums.dim, 0.0f);
       }
       const uint32_t r = it->second;
-      double* sum = sums.sums.data() + static_cast<size_t>(r) * sums.dim;
+      float* sum = sums.sums.data() + static_cast<size_t>(r) * sums.dim;
       for (uint32_t k = 0; k < sums.dim; ++k) sum[k] += params[k];
       ++sums.counts[r];
     });
@@ -35,9 +35,9 @@ uint32_t ParameterAverager::Apply(ShardState& shard) {
     const TableSums& sums = tables_[t];
     std::vector<float> mean(sums.dim);
     for (size_t r = 0; r < sums.ids.size(); ++r) {
-      const double* sum = sums.sums.data() + r * sums.dim;
+      const float* sum = sums.sums.data() + r * sums.dim;
       for (uint32_t k = 0; k < sums.dim; ++k) {
-        mean[k] = static_cast<float>(sum[k] / sums.counts[r]);
+        mean[k] = sum[k] / static_cast<float>(sums.counts[r]);
       }
       table->SetParameters(sums.ids[r], mean.data());
     }

@@ -40,7 +40,7 @@ class ParameterAverager {
     absl::flat_hash_map<uint64_t, uint32_t> index;
     std::vector<uint64_t> ids;
     std::vector<uint32_t> counts;
-    std::vector<double> sums;
+    std::vector<float> sums;  // float: one more float per parameter, not two
   };
 
   mutable absl::Mutex mu_;
