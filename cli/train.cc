@@ -518,8 +518,10 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
       if (!r.ok()) return Fail(r.status());
       averaged.eval = *r;
     }
-    std::printf("model: the mean of the parameters at the ends of epochs %d-%zu\n",
-                static_cast<int>(epochs.size()) - static_cast<int>(*n) + 1, epochs.size());
+    if (*n > 0) {
+      std::printf("model: the mean of the parameters at the ends of epochs %d-%zu\n",
+                  static_cast<int>(epochs.size()) - static_cast<int>(*n) + 1, epochs.size());
+    }
   }
   // With validation the run's result is its best epoch, chosen without
   // looking at the test set; otherwise the last epoch (or the mean of the

@@ -36,20 +36,20 @@ Data Generate(const std::string& dir) {
 // Trains gmf under bsp (identical parameters for a seed) and exports the
 // model to OUT/npy.
 void TrainAndExport(const Data& data, const std::string& out, int epochs, int average) {
-  auto r = RunPsrec({"train", "--train=" + data.train, "--test_negatives=" + data.negatives,
-                     "--model=gmf", "--dim=8", "--lr=0.01", "--consistency=bsp", "--seed=7",
-                     absl::StrCat("--epochs=", epochs), absl::StrCat("--average_epochs=", average),
-                     "--model_out=" + out + "/model", "--metrics_json=" + out + "/train.json",
-                     "--log_level=warn"},
-                    120);
+  auto r = RunPsrec(
+      {"train", "--train=" + data.train, "--test_negatives=" + data.negatives, "--model=gmf",
+       "--dim=8", "--lr=0.01", "--consistency=bsp", "--seed=7", absl::StrCat("--epochs=", epochs),
+       absl::StrCat("--average_epochs=", average), "--model_out=" + out + "/model",
+       "--metrics_json=" + out + "/train.json", "--log_level=warn"},
+      120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   if (average > 0) {
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat("model: the mean of the parameters at the ends of "
                                               "epochs ",
                                               epochs - average + 1, "-", epochs)));
   }
-  auto e = RunPsrec({"export", "--model_dir=" + out + "/model", "--format=npy",
-                     "--out=" + out + "/npy"});
+  auto e = RunPsrec(
+      {"export", "--model_dir=" + out + "/model", "--format=npy", "--out=" + out + "/npy"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }
 
@@ -85,9 +85,9 @@ TEST(AveragingTest, TheModelIsTheMeanOfTheLastEpochsParameters) {
   // The saved model is the reported one: eval reproduces the final metrics.
   const std::string json = ReadFile(dir + "/mean/train.json");
   EXPECT_EQ(JsonNumber(json, "average_epochs"), 2) << json;
-  auto eval = RunPsrec({"eval", "--model_dir=" + dir + "/mean/model",
-                        "--test_negatives=" + data.negatives,
-                        "--metrics_json=" + dir + "/eval.json"});
+  auto eval =
+      RunPsrec({"eval", "--model_dir=" + dir + "/mean/model", "--test_negatives=" + data.negatives,
+                "--metrics_json=" + dir + "/eval.json"});
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   const std::string eval_json = ReadFile(dir + "/eval.json");
   EXPECT_EQ(JsonNumber(eval_json, "hr_at_10"), JsonNumber(json, "hr_at_10"));
