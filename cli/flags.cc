@@ -66,6 +66,10 @@ ABSL_FLAG(int, pretrain_epochs, -1,
 ABSL_FLAG(double, fusion_alpha, -1,
           "neumf: weight of the GMF head in the fused score, the MLP head gets 1 - this "
           "(-1: the model's default).");
+ABSL_FLAG(int, average_epochs, -1,
+          "The model is the mean of the parameters at the ends of the last N epochs (tail "
+          "averaging, Polyak/SWA; psrec train; 0: the last epoch's parameters; -1: the model's "
+          "default: neumf 8, others 0, and 0 with --validation=auto).");
 ABSL_FLAG(double, dense_l2, -1,
           "L2 on the dense tensors (tower and output layers; -1: the model's default).");
 ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
@@ -315,6 +319,29 @@ absl::Status CheckInputFormat(const std::string& format) {
 }
 
 // A backup lives on another server than its primary.
+// --average_epochs, checked against --epochs and --validation (which keeps
+// the best epoch instead of a mean; the default then is 0).
+absl::Status SetAveraging(const ModelDefaults& defaults, rpc::RunConfig* c) {
+  const int average = absl::GetFlag(FLAGS_average_epochs);
+  const bool validate = absl::GetFlag(FLAGS_validation) == "auto";
+  if (average < 0) {
+    c->set_average_epochs(validate ? 0 : std::min(defaults.average_epochs, c->epochs()));
+    return absl::OkStatus();
+  }
+  if (static_cast<uint32_t>(average) > c->epochs()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--average_epochs=%d is more than --epochs=%d", average, c->epochs()));
+  }
+  if (average > 0 && validate) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--average_epochs=%d with --validation=auto: the model is either the best epoch's or "
+        "a mean of the last epochs; drop one of the two flags",
+        average));
+  }
+  c->set_average_epochs(static_cast<uint32_t>(average));
+  return absl::OkStatus();
+}
+
 absl::Status CheckReplicasFit(const rpc::RunConfig& config, uint32_t servers) {
   if (config.replicas() < 2 || servers >= 2) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat(
@@ -409,6 +436,7 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
         "--pretrain_epochs=%d: only --model=neumf has two branches to pre-train", pretrain));
   }
   for (const TableConfig& t : TablesFor(*spec, mo)) *c.add_tables() = ToProto(t);
+  if (auto s = SetAveraging(*defaults, &c); !s.ok()) return s;
 
   c.set_train_path(absl::GetFlag(FLAGS_train));
   const std::string format = absl::GetFlag(FLAGS_format);
@@ -563,6 +591,16 @@ absl::StatusOr<CoordinatorOptions> CoordinatorOptionsFromFlags() {
     return absl::InvalidArgumentError(
         "--early_stopping: a standalone coordinator does not evaluate; use psrec train");
   }
+  // Averaging needs the quiet points between epochs that only psrec train's
+  // gate gives; a standalone run keeps the last epoch's parameters.
+  if (!o.lease.gated && o.config.average_epochs() > 0) {
+    if (absl::GetFlag(FLAGS_average_epochs) > 0) {
+      return absl::InvalidArgumentError(
+          "--average_epochs: a standalone coordinator does not average parameters; use psrec "
+          "train");
+    }
+    o.config.set_average_epochs(0);
+  }
   o.model_out = absl::GetFlag(FLAGS_model_out);
   const double linger = absl::GetFlag(FLAGS_linger_seconds);
   if (!(linger >= 0)) return absl::InvalidArgumentError("--linger_seconds must be 0 or more");
@@ -627,6 +665,12 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
     return absl::InvalidArgumentError(
         "--servers=0 trains in this process (HOGWILD!, asp): it takes no --consistency=ssp|bsp, "
         "--replicas or --resume");
+  }
+  if (o.servers == 0 && o.config.average_epochs() > 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--average_epochs=%d: the parameters are averaged on the servers; --servers=0 keeps the "
+        "last epoch's",
+        o.config.average_epochs()));
   }
   if (auto st = CheckReplicasFit(o.config, o.servers); !st.ok()) return st;
   // Rounds run only with asp and without replicas (README "Failure and

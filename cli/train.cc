@@ -149,14 +149,16 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
       "  \"train_loss\": %.6f,\n  \"train_examples\": %d,\n  \"train_seconds\": %.4f,\n"
       "  \"examples_per_second\": %.1f,\n  \"servers\": %d,\n  \"workers\": %d,\n"
       "  \"dim\": %d,\n  \"batch_size\": %d,\n  \"lr\": %g,\n  \"optimizer\": \"%s\",\n"
-      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"train\": \"%s\",\n%s%s"
+      "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"average_epochs\": %d,\n"
+      "  \"train\": \"%s\",\n%s%s"
       "  \"history\": [\n%s\n  ]\n}\n",
       task, config.model(), epochs.size(),
       final_epoch ? eval_fields(*final_epoch) : no_metrics, selection,
       final_epoch ? final_epoch->summary.loss() : 0.0, examples, seconds,
       seconds > 0 ? examples / seconds : 0.0, o.servers, o.workers, config.dim(),
       config.batch_size(), config.lr(), config.optimizer(), config.l2(), config.negatives(),
-      config.seed(), config.train_path(), ConsistencyJsonFields(config, last), server_fields,
+      config.seed(), config.average_epochs(), config.train_path(),
+      ConsistencyJsonFields(config, last), server_fields,
       absl::StrJoin(history, ",\n"));
 }
 
@@ -502,6 +504,12 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
           absl::StrAppend(&line, "  (best)");
         }
       }
+      // Tail averaging: a snapshot at the end of each of the last N epochs,
+      // while the gate holds the workers back.
+      if (rec.summary.epoch() + config.average_epochs() >= config.epochs()) {
+        auto taken = (*ps)->AverageAll(rpc::SAVE_AVERAGE_SNAPSHOT);
+        if (!taken.ok()) return Fail(taken.status());
+      }
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);
       epochs.push_back(rec);
@@ -526,10 +534,35 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   }
 
   progress.Clear();
+  // The mean of the last epochs' parameters replaces the live ones, so the
+  // final metrics, --model_out, eval and recommend all see the same model.
+  EpochRecord averaged;
+  if (config.average_epochs() > 0 && !epochs.empty()) {
+    auto n = (*ps)->AverageAll(rpc::SAVE_AVERAGE_APPLY);
+    if (!n.ok()) return Fail(n.status());
+    if (*n != config.average_epochs()) {
+      spdlog::warn("the model is the mean of {} epoch ends, not --average_epochs={} (a resumed "
+                   "run or a restarted server misses the snapshots taken before)",
+                   *n, config.average_epochs());
+    }
+    averaged = epochs.back();
+    if (averaged.evaluated) {
+      auto r = EvaluateTestSet(evaluator, *test, config);
+      if (!r.ok()) return Fail(r.status());
+      averaged.eval = *r;
+    }
+    if (*n > 0) {
+      std::printf("model: the mean of the parameters at the ends of epochs %d-%zu\n",
+                  static_cast<int>(epochs.size()) - static_cast<int>(*n) + 1, epochs.size());
+    }
+  }
   // With validation the run's result is its best epoch, chosen without
-  // looking at the test set; otherwise the last epoch.
+  // looking at the test set; otherwise the last epoch (or the mean of the
+  // last ones).
   if (tracker.best_epoch().has_value()) {
     outcome.reported = &epochs[*tracker.best_epoch()];
+  } else if (config.average_epochs() > 0 && !epochs.empty()) {
+    outcome.reported = &averaged;
   } else if (!epochs.empty()) {
     outcome.reported = &epochs.back();
   }
@@ -540,8 +573,9 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
                 FormatMetrics(config.task(), final_epoch->validation).c_str());
   }
   if (final_epoch && final_epoch->evaluated) {
-    std::printf("final (epoch %d): %s  (cold test users %llu, items %llu)\n",
+    std::printf("final (epoch %d%s): %s  (cold test users %llu, items %llu)\n",
                 final_epoch->summary.epoch() + 1,
+                final_epoch == &averaged ? ", averaged parameters" : "",
                 FormatMetrics(config.task(), final_epoch->eval).c_str(),
                 static_cast<unsigned long long>(final_epoch->eval.cold_users),
                 static_cast<unsigned long long>(final_epoch->eval.cold_items));

@@ -67,6 +67,7 @@ struct ModelDefaults {
   float init_std = 0.01f;
   uint32_t pretrain_epochs = 0;  // neumf: heads train apart first
   float alpha = 0.5f;            // neumf: weight of the GMF head
+  uint32_t average_epochs = 0;   // the model is the mean of the last N epochs
 };
 // ModelDefaults::pretrain_epochs meaning "every epoch of the run".
 inline constexpr uint32_t kAllEpochs = 0xffffffffu;

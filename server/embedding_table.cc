@@ -213,6 +213,12 @@ void EmbeddingTable::Insert(uint64_t id, const float* params) {
   s.steps[slot] = 0;
 }
 
+void EmbeddingTable::SetParameters(uint64_t id, const float* params) {
+  Stripe& s = StripeOf(id);
+  absl::MutexLock lock(&s.mu);
+  std::memcpy(RowPtr(s, FindOrCreate(s, id)), params, config_.dim * sizeof(float));
+}
+
 void EmbeddingTable::ForEach(const std::function<void(uint64_t, const float*)>& fn) const {
   for (uint32_t i = 0; i <= stripe_mask_; ++i) {
     const Stripe& s = stripes_[i];

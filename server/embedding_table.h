@@ -55,6 +55,10 @@ class EmbeddingTable {
   // Sets a row's parameters (model loading); optimizer state starts fresh.
   void Insert(uint64_t id, const float* params);
 
+  // Sets a row's parameters (created if missing), keeping its optimizer
+  // state and step count (parameter averaging).
+  void SetParameters(uint64_t id, const float* params);
+
   // Calls fn(id, params) for every row, one stripe locked at a time.
   void ForEach(const std::function<void(uint64_t, const float*)>& fn) const;
 

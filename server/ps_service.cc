@@ -212,6 +212,17 @@ grpc::Status ParameterServerService::Save(grpc::ServerContext* ctx, const rpc::S
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Save(ctx, req, resp);
   ShardState* s = shard();
   if (s == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not configured");
+  if (req->average() == rpc::SAVE_AVERAGE_SNAPSHOT || req->average() == rpc::SAVE_AVERAGE_APPLY) {
+    ordered_pushes_.ApplyAll();
+    resp->set_average_snapshots(req->average() == rpc::SAVE_AVERAGE_SNAPSHOT
+                                    ? averager_.Accumulate(*s)
+                                    : averager_.Apply(*s));
+    return grpc::Status::OK;
+  }
+  if (req->average() != rpc::SAVE_AVERAGE_NONE) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrFormat("Save: unknown average action %d", req->average()));
+  }
   if (req->dir().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "dir is empty");
   ordered_pushes_.ApplyAll();
   auto rows = s->Save(req->dir());

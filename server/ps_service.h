@@ -11,6 +11,7 @@
 #include "common/shutdown_signal.h"
 #include "proto/psrec.grpc.pb.h"
 #include "server/ordered_push_buffer.h"
+#include "server/param_averager.h"
 #include "server/ps_request_router.h"
 #include "server/push_dedup.h"
 #include "server/shard_state.h"
@@ -68,6 +69,8 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   std::atomic<uint64_t> pulls_{0}, pushes_{0}, rejected_{0}, nonfinite_{0}, over_limit_{0};
   // bsp: pushes tagged with a clock wait here (README "Consistency").
   OrderedPushBuffer ordered_pushes_;
+  // Tail averaging, driven by Save requests with `average` set.
+  ParameterAverager averager_;
 };
 
 }  // namespace psrec

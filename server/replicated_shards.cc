@@ -471,20 +471,26 @@ grpc::Status ReplicatedShards::Stats(grpc::ServerContext* ctx, const rpc::StatsR
 
 grpc::Status ReplicatedShards::Save(grpc::ServerContext* ctx, const rpc::SaveRequest* req,
                                     rpc::SaveResponse* resp) {
-  std::vector<ParameterServerService*> primaries;
+  // A model file comes from the primaries; averaging changes every copy, so
+  // a backup promoted later holds the same averaged parameters.
+  const bool averaging = req->average() != rpc::SAVE_AVERAGE_NONE;
+  std::vector<ParameterServerService*> targets;
   {
     absl::MutexLock lock(&mu_);
     for (auto& [j, s] : shards_) {
-      if (PrimaryOf(map_, j) == me_) primaries.push_back(s->service.get());
+      if (averaging || PrimaryOf(map_, j) == me_) targets.push_back(s->service.get());
     }
   }
   std::vector<std::string> paths;
-  for (ParameterServerService* s : primaries) {
+  for (size_t i = 0; i < targets.size(); ++i) {
     rpc::SaveResponse one;
-    grpc::Status st = s->Save(ctx, req, &one);
+    grpc::Status st = targets[i]->Save(ctx, req, &one);
     if (!st.ok()) return st;
-    paths.push_back(one.path());
+    if (!averaging) paths.push_back(one.path());
     resp->set_rows(resp->rows() + one.rows());
+    if (i == 0 || one.average_snapshots() < resp->average_snapshots()) {
+      resp->set_average_snapshots(one.average_snapshots());
+    }
   }
   resp->set_path(absl::StrJoin(paths, ","));
   return grpc::Status::OK;

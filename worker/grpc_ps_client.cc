@@ -408,6 +408,35 @@ absl::Status GrpcPsClient::SaveAll(const std::string& dir) {
                 });
 }
 
+absl::StatusOr<uint32_t> GrpcPsClient::AverageAll(rpc::SaveAverage action) {
+  using SaveCall = Call<rpc::SaveRequest, rpc::SaveResponse>;
+  RefreshMap();
+  std::vector<bool> alive;
+  {
+    absl::MutexLock lock(&mu_);
+    alive = alive_;
+  }
+  std::vector<SaveCall> calls;
+  for (uint32_t s = 0; s < alive.size(); ++s) {
+    if (!alive[s]) continue;
+    calls.emplace_back();
+    calls.back().server = s;
+    calls.back().req.set_average(action);
+  }
+  auto status = RunAll(calls, "average",
+                       [](rpc::ParameterServer::Stub* stub, grpc::ClientContext* ctx,
+                          const rpc::SaveRequest* req, rpc::SaveResponse* resp, auto done) {
+                         stub->async()->Save(ctx, req, resp, std::move(done));
+                       });
+  if (!status.ok()) return status;
+  uint32_t fewest = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const uint32_t n = calls[i].resp.average_snapshots();
+    if (i == 0 || n < fewest) fewest = n;
+  }
+  return fewest;
+}
+
 absl::StatusOr<std::vector<rpc::StatsResponse>> GrpcPsClient::StatsAll() {
   using StatsCall = Call<rpc::StatsRequest, rpc::StatsResponse>;
   std::vector<bool> alive;

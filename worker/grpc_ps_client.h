@@ -63,6 +63,12 @@ class GrpcPsClient : public PsClient {
 
   // Asks every server to write its shard of the model into `dir`.
   absl::Status SaveAll(const std::string& dir);
+  // Parameter averaging on every live server, every replica of a shard
+  // (server/param_averager.h): SNAPSHOT adds the live parameters to the
+  // running mean, APPLY makes the mean the live parameters. Returns the
+  // smallest snapshot count any server reported (a server restarted in the
+  // meantime has fewer).
+  absl::StatusOr<uint32_t> AverageAll(rpc::SaveAverage action);
   // Per-server statistics, in server index order.
   absl::StatusOr<std::vector<rpc::StatsResponse>> StatsAll();
   uint32_t num_servers() const;
