@@ -93,6 +93,7 @@ int RunWorker(const WorkerOptions& options) {
   }
   std::unique_ptr<NegativeSampler> sampler;
   std::unique_ptr<DataShards> shards;
+  std::unique_ptr<ImplicitFeedback> implicit;
   if (config.part_file_shards()) {
     auto parts = DataShards::FromPartFiles(config);
     if (!parts.ok()) return Fail(parts.status(), "training data");
@@ -104,6 +105,9 @@ int RunWorker(const WorkerOptions& options) {
     auto split = ReadTrainingData(config);
     if (!split.ok()) return Fail(split.status(), "training data");
     if (ranking) sampler = std::make_unique<NegativeSampler>(std::move(items), split->train);
+    // N(u) from every user's training interactions (the worker reads them
+    // all), not only the shards it happens to train.
+    if (config.implicit_feedback()) implicit = std::make_unique<ImplicitFeedback>(split->train);
     shards = DataShards::FromInteractions(std::move(split->train), config.data_shards());
   }
   if (auto loss = ParseLoss(config.loss(), config.task()); !loss.ok()) return Fail(loss.status(), "loss");
@@ -113,7 +117,12 @@ int RunWorker(const WorkerOptions& options) {
   // Replication: a promotion moves shards; the coordinator has the new map.
   (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
   (*ps)->set_worker_id(id);
-  Trainer trainer(config, model->get(), ps->get(), sampler.get());
+  if ((*model)->spec().implicit_dim > 0 && implicit == nullptr) {
+    return Fail(absl::InvalidArgumentError(
+                    "implicit feedback needs one training file, not part-file shards"),
+                "model");
+  }
+  Trainer trainer(config, model->get(), ps->get(), sampler.get(), implicit.get());
   auto consistency = ParseConsistency(config.consistency());
   if (!consistency.ok()) return Fail(consistency.status(), "consistency");
   // ssp/bsp: every batch is a clock of the coordinator's barrier.
