@@ -73,6 +73,8 @@ ABSL_FLAG(std::string, implicit_feedback, "",
           "true or false: rating models (mf, mf_mlp) add SVD++'s implicit feedback to the user "
           "factors, |N(u)|^-1/2 x the sum of an item table over the items the user rated in "
           "training (empty: the model's default, on for mf_mlp).");
+ABSL_FLAG(double, implicit_l2, -1,
+          "L2 on the implicit-feedback table y (-1: the model's default).");
 ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
 ABSL_FLAG(uint32_t, data_shards, 0,
@@ -398,6 +400,8 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
     return absl::InvalidArgumentError(
         absl::StrFormat("--implicit_feedback=%s: valid: true, false", implicit_flag));
   }
+  const double implicit_l2 = absl::GetFlag(FLAGS_implicit_l2);
+  mo.implicit_l2 = static_cast<float>(implicit_l2 < 0 ? defaults->implicit_l2 : implicit_l2);
   auto spec = SpecFor(mo);
   if (!spec.ok()) return spec.status();
   c.set_mlp_dim(spec->mlp_dim);

@@ -22,7 +22,7 @@ const FlagGroup kModel = {
     {"model",          "task",      "dim",  "epochs",          "batch_size",   "lr",
      "optimizer",      "l2",        "init", "init_std",        "layers",       "mlp_dim",
      "activation",     "dropout",   "loss", "pretrain_epochs", "fusion_alpha", "dense_l2",
-     "dense_lr_scale", "implicit_feedback", "negatives", "seed", "data_shards"}};
+     "dense_lr_scale", "implicit_feedback", "implicit_l2", "negatives", "seed", "data_shards"}};
 const FlagGroup kSchedule = {
     "learning-rate schedule, validation, early stopping",
     {"lr_schedule", "lr_decay_every", "lr_decay_rate", "lr_min_ratio", "warmup_epochs",

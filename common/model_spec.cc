@@ -199,7 +199,10 @@ std::vector<TableConfig> TablesFor(const ModelSpec& s, const ModelOptions& o) {
   }
   if (s.implicit_dim > 0) {
     // y_j: initialised and regularised like the factors they add to.
-    tables.push_back({id++, "implicit", s.implicit_dim, false, std, uniform, 0, 1.0f, o.l2});
+    // y_j is touched by almost every batch (every user who rated j), so its
+    // lazy L2 acts far more often than a user's: it gets its own.
+    tables.push_back({id++, "implicit", s.implicit_dim, false, std, uniform, 0, 1.0f,
+                      o.implicit_l2 < 0 ? o.l2 : o.implicit_l2});
   }
   return tables;
 }

@@ -50,6 +50,7 @@ struct ModelOptions {
   float dense_lr_scale = 1.0f;      // dense tensors' lr = lr x this
   float alpha = 0.5f;               // neumf: weight of the GMF head
   bool implicit_feedback = false;   // rating models: SVD++'s implicit term
+  float implicit_l2 = -1.0f;        // L2 on the implicit table (< 0: l2)
 };
 
 // Settings a user gets for a model when the flags leave them unset: good
@@ -69,6 +70,7 @@ struct ModelDefaults {
   uint32_t pretrain_epochs = 0;  // neumf: heads train apart first
   float alpha = 0.5f;            // neumf: weight of the GMF head
   bool implicit_feedback = false;  // rating models: SVD++'s implicit term
+  float implicit_l2 = -1.0f;       // < 0: the same as l2
 };
 // ModelDefaults::pretrain_epochs meaning "every epoch of the run".
 inline constexpr uint32_t kAllEpochs = 0xffffffffu;
