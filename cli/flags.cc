@@ -73,6 +73,12 @@ ABSL_FLAG(int, average_epochs, -1,
 ABSL_FLAG(double, dense_l2, -1,
           "L2 on the dense tensors (tower and output layers; -1: the model's default).");
 ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
+ABSL_FLAG(std::string, implicit_feedback, "",
+          "true or false: rating models (mf, mf_mlp) add SVD++'s implicit feedback to the user "
+          "factors, |N(u)|^-1/2 x the sum of an item table over the items the user rated in "
+          "training (empty: the model's default, on for mf_mlp).");
+ABSL_FLAG(double, implicit_l2, -1,
+          "L2 on the implicit-feedback table y (-1: the model's default).");
 ABSL_FLAG(uint32_t, negatives, 4, "Sampled negatives per positive (ranking).");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of initialisation, sampling and shuffling.");
 ABSL_FLAG(uint32_t, data_shards, 0,
@@ -421,6 +427,14 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   const double alpha = absl::GetFlag(FLAGS_fusion_alpha);
   mo.alpha = static_cast<float>(alpha < 0 ? defaults->alpha : alpha);
   if (!(mo.dense_lr_scale > 0)) return absl::InvalidArgumentError("--dense_lr_scale must be positive");
+  const std::string implicit_flag = absl::GetFlag(FLAGS_implicit_feedback);
+  mo.implicit_feedback = defaults->implicit_feedback;
+  if (!implicit_flag.empty() && !absl::SimpleAtob(implicit_flag, &mo.implicit_feedback)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--implicit_feedback=%s: valid: true, false", implicit_flag));
+  }
+  const double implicit_l2 = absl::GetFlag(FLAGS_implicit_l2);
+  mo.implicit_l2 = static_cast<float>(implicit_l2 < 0 ? defaults->implicit_l2 : implicit_l2);
   auto spec = SpecFor(mo);
   if (!spec.ok()) return spec.status();
   c.set_mlp_dim(spec->mlp_dim);
@@ -460,6 +474,21 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
     c.set_part_file_shards(true);
     c.set_data_shards(static_cast<uint32_t>(parts->size()));
   }
+  // N(u) needs all of a user's interactions in every process; part files
+  // are read piecemeal by the workers, so there the default turns it off.
+  if (c.part_file_shards() && spec->implicit_dim > 0) {
+    if (!implicit_flag.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--implicit_feedback=%s: needs each user's training interactions in one place, but "
+          "--train=%s is read as part files; pass one file, or add --validation=auto",
+          implicit_flag, c.train_path()));
+    }
+    mo.implicit_feedback = false;
+    spec = SpecFor(mo);
+    if (!spec.ok()) return spec.status();
+  }
+  c.set_implicit_feedback(spec->implicit_dim > 0);
+  for (const TableConfig& t : TablesFor(*spec, mo)) *c.add_tables() = ToProto(t);
   const std::string consistency = absl::GetFlag(FLAGS_consistency);
   if (auto parsed = ParseConsistency(consistency); !parsed.ok()) return parsed.status();
   c.set_consistency(consistency.empty() ? "asp" : consistency);

@@ -22,7 +22,8 @@ const FlagGroup kModel = {
     {"model",          "task",      "dim",  "epochs",          "batch_size",   "lr",
      "optimizer",      "l2",        "init", "init_std",        "layers",       "mlp_dim",
      "activation",     "dropout",   "loss", "pretrain_epochs", "fusion_alpha", "dense_l2",
-     "dense_lr_scale", "negatives", "seed", "data_shards", "average_epochs"}};
+     "dense_lr_scale", "implicit_feedback", "implicit_l2", "negatives", "seed", "data_shards",
+     "average_epochs"}};
 const FlagGroup kSchedule = {
     "learning-rate schedule, validation, early stopping",
     {"lr_schedule", "lr_decay_every", "lr_decay_rate", "lr_min_ratio", "warmup_epochs",

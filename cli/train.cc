@@ -28,6 +28,7 @@
 #include "common/synthetic.h"
 #include "coordinator/coordinator_client.h"
 #include "worker/grpc_ps_client.h"
+#include "worker/implicit_fold.h"
 #include "worker/model_manifest.h"
 
 namespace psrec {
@@ -406,7 +407,15 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
-  Evaluator evaluator(model->get(), ps->get());
+  // Implicit feedback: N(u) of the same training part the workers train on,
+  // for evaluation and for folding the term into the saved user rows.
+  std::unique_ptr<ImplicitFeedback> implicit;
+  if (config.implicit_feedback()) {
+    auto data = ReadTrainingData(config);
+    if (!data.ok()) return Fail(data.status());
+    implicit = std::make_unique<ImplicitFeedback>(data->train);
+  }
+  Evaluator evaluator(model->get(), ps->get(), implicit.get());
   // The same split the coordinator and the workers made (from the config
   // they were all handed), read while epoch 1 trains.
   auto validation = LoadValidationSet(config);
@@ -585,11 +594,17 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
               seconds > 0 ? examples / seconds : 0.0);
   if (!o.model_out.empty() && validate) {
     if (auto s = snapshot.Publish({config, o.servers}); !s.ok()) return Fail(s);
+    if (implicit) {
+      if (auto s = FoldImplicitFeedback(o.model_out, *implicit); !s.ok()) return Fail(s);
+    }
     std::printf("model of epoch %d written to %s\n", final_epoch->summary.epoch() + 1,
                 o.model_out.c_str());
   } else if (!o.model_out.empty()) {
     if (auto s = (*ps)->SaveAll(o.model_out); !s.ok()) return Fail(s);
     if (auto s = WriteModelManifest(o.model_out, {config, o.servers}); !s.ok()) return Fail(s);
+    if (implicit) {
+      if (auto s = FoldImplicitFeedback(o.model_out, *implicit); !s.ok()) return Fail(s);
+    }
     std::printf("model written to %s\n", o.model_out.c_str());
   }
   if (!o.metrics_json.empty()) {

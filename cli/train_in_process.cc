@@ -72,6 +72,10 @@ int RunTrainInProcess(const TrainOptions& o, const TestSet& test) {
         "--servers=0 trains --model=mf only (got --model=%s); use --servers=1 or more",
         config.model())));
   }
+  if (config.implicit_feedback()) {
+    return Fail(absl::InvalidArgumentError(
+        "--servers=0 does not support --implicit_feedback; use --servers=1 or more"));
+  }
   if (config.early_stopping() > 0 || !o.report_dir.empty()) {
     return Fail(absl::InvalidArgumentError(
         "--servers=0 does not support --early_stopping or --report; use --servers=1 or more"));

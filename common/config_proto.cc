@@ -47,6 +47,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromConfig(const rpc::RunConfig& c) {
   o.activation = c.activation().empty() ? "relu" : c.activation();
   o.dropout = c.dropout();
   if (c.has_fusion_alpha()) o.alpha = c.fusion_alpha();
+  o.implicit_feedback = c.implicit_feedback();
   return SpecFor(o);
 }
 

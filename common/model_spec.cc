@@ -98,6 +98,7 @@ absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model) {
     d.dense_l2 = 0.3f;
     d.mlp_dim = 32;
     d.layers = {64, 32};
+    d.implicit_feedback = true;
     return d;
   }
   return UnknownModel(model);
@@ -172,6 +173,14 @@ absl::StatusOr<ModelSpec> SpecFor(const ModelOptions& o) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--layers/--mlp_dim: --model=%s has no MLP tower (mlp, neumf and mf_mlp do)", o.model));
   }
+  if (o.implicit_feedback) {
+    if (!rating) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--implicit_feedback: --model=%s has no dot product to add it to (mf and mf_mlp do)",
+          o.model));
+    }
+    s.implicit_dim = s.dot_dim;
+  }
   return s;
 }
 
@@ -196,6 +205,13 @@ std::vector<TableConfig> TablesFor(const ModelSpec& s, const ModelOptions& o) {
     tables.push_back({id++, "output", s.output_dim(), true, 0,
                       static_cast<float>(std::sqrt(3.0 / in)), s.heads(), o.dense_lr_scale,
                       o.dense_l2});
+  }
+  if (s.implicit_dim > 0) {
+    // y_j: initialised and regularised like the factors they add to.
+    // y_j is touched by almost every batch (every user who rated j), so its
+    // lazy L2 acts far more often than a user's: it gets its own.
+    tables.push_back({id++, "implicit", s.implicit_dim, false, std, uniform, 0, 1.0f,
+                      o.implicit_l2 < 0 ? o.l2 : o.implicit_l2});
   }
   return tables;
 }

@@ -49,6 +49,8 @@ struct ModelOptions {
   float dense_l2 = 0.0f;            // on the dense tensors
   float dense_lr_scale = 1.0f;      // dense tensors' lr = lr x this
   float alpha = 0.5f;               // neumf: weight of the GMF head
+  bool implicit_feedback = false;   // rating models: SVD++'s implicit term
+  float implicit_l2 = -1.0f;        // L2 on the implicit table (< 0: l2)
 };
 
 // Settings a user gets for a model when the flags leave them unset: good
@@ -68,6 +70,8 @@ struct ModelDefaults {
   uint32_t pretrain_epochs = 0;  // neumf: heads train apart first
   float alpha = 0.5f;            // neumf: weight of the GMF head
   uint32_t average_epochs = 0;   // the model is the mean of the last N epochs
+  bool implicit_feedback = false;  // rating models: SVD++'s implicit term
+  float implicit_l2 = -1.0f;       // < 0: the same as l2
 };
 // ModelDefaults::pretrain_epochs meaning "every epoch of the run".
 inline constexpr uint32_t kAllEpochs = 0xffffffffu;
@@ -88,6 +92,11 @@ struct ModelSpec {
   std::string activation = "relu";
   float dropout = 0.0f;
   bool add_mean = false;  // rating models add the training mean
+  // SVD++'s implicit feedback: the user row's dot factors (floats
+  // [bias, bias + implicit_dim)) get |N(u)|^-1/2 x sum_j y_j added before the
+  // model sees them; y_j are rows of the sparse table "implicit", the last
+  // table (worker/implicit_feedback.h). 0: off.
+  uint32_t implicit_dim = 0;
 
   uint32_t row_dim() const { return bias + dot_dim + gmf_dim + mlp_dim; }
   // Width of what the tower hands the output layer (its input if no layers).
@@ -120,7 +129,8 @@ struct ModelSpec {
 absl::StatusOr<ModelSpec> SpecFor(const ModelOptions& options);
 
 // The tables of a model: user, item, then one dense tensor per tower layer
-// ("layer1"...) and the output layer ("output") when the model has one.
+// ("layer1"...) and the output layer ("output") when the model has one, then
+// the sparse table "implicit" when spec.implicit_dim > 0.
 std::vector<TableConfig> TablesFor(const ModelSpec& spec, const ModelOptions& options);
 
 // SpecFor + TablesFor.

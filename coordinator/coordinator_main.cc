@@ -16,6 +16,7 @@
 #include "common/shutdown_signal.h"
 #include "coordinator/coordinator_service.h"
 #include "worker/grpc_ps_client.h"
+#include "worker/implicit_fold.h"
 #include "worker/model_manifest.h"
 
 namespace psrec {
@@ -70,7 +71,12 @@ absl::Status SaveModel(const rpc::ShardMap& map, const rpc::RunConfig& config,
   // later hold copies, not shards of their own.
   const int shards =
       map.shard_primaries_size() > 0 ? map.shard_primaries_size() : map.server_addresses_size();
-  return WriteModelManifest(dir, {config, static_cast<uint32_t>(shards)});
+  if (auto s = WriteModelManifest(dir, {config, static_cast<uint32_t>(shards)}); !s.ok()) return s;
+  if (!config.implicit_feedback()) return absl::OkStatus();
+  // The saved user rows carry the implicit term (worker/implicit_fold.h).
+  auto data = ReadTrainingData(config);
+  if (!data.ok()) return data.status();
+  return FoldImplicitFeedback(dir, ImplicitFeedback(data->train));
 }
 
 // ssp/bsp clock barrier: per worker its clock and the time it waited, and

@@ -41,6 +41,50 @@ void BatchAssembler::SumGrads(const Side& side, uint32_t dim, const std::vector<
   }
 }
 
+void BatchAssembler::CollectImplicitKeys() {
+  Side& y = implicit_side_;
+  y.index.clear();
+  y.keys.clear();
+  implicit_slots_.clear();
+  implicit_begin_.assign(1, 0);
+  for (uint64_t user : users_side_.keys) {
+    for (uint64_t item : implicit_->Items(user)) {
+      auto [it, inserted] = y.index.try_emplace(item, static_cast<uint32_t>(y.keys.size()));
+      if (inserted) y.keys.push_back(item);
+      implicit_slots_.push_back(it->second);
+    }
+    implicit_begin_.push_back(static_cast<uint32_t>(implicit_slots_.size()));
+  }
+}
+
+void BatchAssembler::AddImplicitToUsers() {
+  const ModelSpec& spec = model_->spec();
+  const uint32_t ud = model_->user_dim(), yd = spec.implicit_dim;
+  for (size_t u = 0; u < users_side_.keys.size(); ++u) {
+    y_rows_.clear();
+    for (uint32_t k = implicit_begin_[u]; k < implicit_begin_[u + 1]; ++k) {
+      y_rows_.push_back(implicit_side_.rows.data() + static_cast<size_t>(implicit_slots_[k]) * yd);
+    }
+    AddImplicitTerm(y_rows_, yd, users_side_.rows.data() + u * ud + spec.bias);
+  }
+}
+
+void BatchAssembler::ImplicitGrads() {
+  const ModelSpec& spec = model_->spec();
+  const uint32_t ud = model_->user_dim(), yd = spec.implicit_dim;
+  std::vector<float>& out = implicit_side_.grad_sum;
+  out.assign(implicit_side_.keys.size() * yd, 0.0f);
+  for (size_t u = 0; u < users_side_.keys.size(); ++u) {
+    const uint32_t n = implicit_begin_[u + 1] - implicit_begin_[u];
+    const float norm = ImplicitNorm(n);
+    const float* g = users_side_.grad_sum.data() + u * ud + spec.bias;
+    for (uint32_t k = implicit_begin_[u]; k < implicit_begin_[u + 1]; ++k) {
+      float* dst = out.data() + static_cast<size_t>(implicit_slots_[k]) * yd;
+      for (uint32_t d = 0; d < yd; ++d) dst[d] += norm * g[d];
+    }
+  }
+}
+
 absl::Status BatchAssembler::Gather(absl::Span<const uint64_t> users,
                                     absl::Span<const uint64_t> items, bool read_only) {
   size_ = static_cast<int>(users.size());
@@ -63,7 +107,15 @@ absl::Status BatchAssembler::Gather(absl::Span<const uint64_t> users,
     ops.push_back({dense_tables[t].id, absl::MakeConstSpan(&kDenseKey, 1), dense_[t].data(),
                    &dense_found[t]});
   }
+  if (implicit_ != nullptr) {
+    CollectImplicitKeys();
+    Side& y = implicit_side_;
+    y.rows.resize(y.keys.size() * model_->spec().implicit_dim);
+    y.found.resize(y.keys.size());
+    ops.push_back({model_->implicit_table().id, y.keys, y.rows.data(), y.found.data()});
+  }
   if (auto s = ps_->Pull(ops, read_only); !s.ok()) return s;
+  if (implicit_ != nullptr) AddImplicitToUsers();
 
   cold_users_ = cold_items_ = 0;
   if (read_only) {
@@ -93,6 +145,11 @@ absl::Status BatchAssembler::Push(const BatchGrads& grads, float lr_scale) {
   std::vector<PushOp> ops;
   ops.push_back({kUserTable, users_side_.keys, users_side_.grad_sum.data()});
   ops.push_back({kItemTable, items_side_.keys, items_side_.grad_sum.data()});
+  if (implicit_ != nullptr) {
+    ImplicitGrads();
+    ops.push_back({model_->implicit_table().id, implicit_side_.keys,
+                   implicit_side_.grad_sum.data()});
+  }
   const auto& dense_tables = model_->dense_tables();
   for (size_t t = 0; t < dense_tables.size() && t < grads.dense.size(); ++t) {
     ops.push_back({dense_tables[t].id, absl::MakeConstSpan(&kDenseKey, 1), grads.dense[t].data()});

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "worker/implicit_feedback.h"
 #include "worker/models.h"
 #include "worker/ps_client.h"
 
@@ -19,7 +20,11 @@ namespace psrec {
 
 class BatchAssembler {
  public:
-  BatchAssembler(const Model* model, PsClient* ps) : model_(model), ps_(ps) {}
+  // `implicit` (N(u) of the training data) is needed, and read, only when the
+  // model has implicit feedback (spec().implicit_dim > 0); it must outlive
+  // this. Without it such a model sees the user rows alone.
+  BatchAssembler(const Model* model, PsClient* ps, const ImplicitFeedback* implicit = nullptr)
+      : model_(model), ps_(ps), implicit_(model->spec().implicit_dim > 0 ? implicit : nullptr) {}
 
   // Pulls and gathers the rows of these examples. Read-only pulls create
   // nothing; rows that do not exist read as zeros and are counted.
@@ -28,7 +33,9 @@ class BatchAssembler {
   // The gathered batch; valid until the next Gather.
   BatchView View(const float* labels) const;
   // Sums per-example gradients per unique key and pushes them, at the run's
-  // learning rate times `lr_scale` (the lr schedule's multiplier).
+  // learning rate times `lr_scale` (the lr schedule's multiplier). With
+  // implicit feedback each user's summed factor gradient, x |N(u)|^-1/2, is
+  // also y_j's for every j in N(u) (summed per j over the batch's users).
   absl::Status Push(const BatchGrads& grads, float lr_scale = 1.0f);
 
   // Of the last read-only Gather: examples whose user / item row was missing.
@@ -52,10 +59,21 @@ class BatchAssembler {
   static void Gather(const Side& side, uint32_t dim, float* out);
   static void SumGrads(const Side& side, uint32_t dim, const std::vector<float>& per_example,
                        std::vector<float>* out);
+  // The union of N(u) over the batch's unique users, as implicit_side_.keys,
+  // and per unique user the slots of its items (CSR in implicit_begin_).
+  void CollectImplicitKeys();
+  // Adds the implicit term into the pulled (unique) user rows.
+  void AddImplicitToUsers();
+  // y's gradient from the users' summed gradient, into implicit_side_.grad_sum.
+  void ImplicitGrads();
 
   const Model* model_;
   PsClient* ps_;
-  Side users_side_, items_side_;
+  const ImplicitFeedback* implicit_;
+  Side users_side_, items_side_, implicit_side_;
+  std::vector<uint32_t> implicit_begin_;  // unique users + 1 offsets into implicit_slots_
+  std::vector<uint32_t> implicit_slots_;
+  std::vector<const float*> y_rows_;  // scratch
   std::vector<std::vector<float>> dense_;
   int size_ = 0;
   uint64_t cold_users_ = 0, cold_items_ = 0;

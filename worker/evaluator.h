@@ -25,7 +25,10 @@ struct EvalResult {
 
 class Evaluator {
  public:
-  Evaluator(const Model* model, PsClient* ps) : model_(model), assembler_(model, ps) {}
+  // `implicit`: N(u) of the training data, for a model with implicit
+  // feedback during training (a saved model has the term folded in).
+  Evaluator(const Model* model, PsClient* ps, const ImplicitFeedback* implicit = nullptr)
+      : model_(model), assembler_(model, ps, implicit) {}
 
   // NCF leave-one-out: rank the test item among its negatives.
   absl::StatusOr<EvalResult> Ranking(const std::vector<RankingCase>& cases);

@@ -25,6 +25,16 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec,
         "model %s needs user and item tables of %d floats per row", spec.model, spec.row_dim()));
   }
   std::vector<TableConfig> dense(tables.begin() + 2, tables.end());
+  TableConfig implicit;
+  if (spec.implicit_dim > 0) {
+    if (dense.empty() || dense.back().dense || dense.back().dim != spec.implicit_dim) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "model %s with implicit feedback needs a last, sparse table of %d floats per row",
+          spec.model, spec.implicit_dim));
+    }
+    implicit = dense.back();
+    dense.pop_back();
+  }
   const size_t want = spec.layers.size() + (spec.has_output() ? 1 : 0);
   if (dense.size() != want) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -43,8 +53,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec,
         "dense table %s: %d floats, the output layer needs %d", dense.back().name,
         dense.back().dim, spec.output_dim()));
   }
-  return std::unique_ptr<Model>(
+  auto model = std::unique_ptr<Model>(
       new Model(spec, std::move(dense), static_cast<float>(global_mean), *activation));
+  model->implicit_table_ = implicit;
+  return model;
 }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::FromConfig(const rpc::RunConfig& config) {

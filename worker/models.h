@@ -67,6 +67,10 @@ class Model {
   uint32_t item_dim() const { return spec_.row_dim(); }
   // Dense tables the model reads, with their sizes.
   const std::vector<TableConfig>& dense_tables() const { return dense_tables_; }
+  // The table of SVD++'s y_j when spec().implicit_dim > 0. The model itself
+  // never reads it: BatchAssembler adds the implicit term into the user rows
+  // it hands over, and spreads their gradient back onto y.
+  const TableConfig& implicit_table() const { return implicit_table_; }
 
   // Mean loss over the batch; fills grads of the mean loss (sized here).
   // `separate_heads`: a two-headed model (neumf) trains each head on its
@@ -85,6 +89,7 @@ class Model {
   std::vector<TableConfig> dense_tables_;
   float mean_;
   MlpTower tower_;
+  TableConfig implicit_table_;
 };
 
 }  // namespace psrec

@@ -21,6 +21,13 @@ absl::StatusOr<std::unique_ptr<SavedModel>> SavedModel::Load(const std::string& 
   auto manifest = ReadModelManifest(dir);
   if (!manifest.ok()) return manifest.status();
   const rpc::RunConfig& config = manifest->config;
+  // Training folds the term into the user rows and drops y; an unfolded
+  // model would score without it, silently (worker/implicit_fold.h).
+  if (config.implicit_feedback()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, "/model.json: implicit feedback was not folded into the user rows (the run "
+             "stopped while saving?); retrain with --model_out"));
+  }
   auto state = ShardState::Create(config, 0);
   if (!state.ok()) return state.status();
   auto rows = (*state)->LoadAll(dir, manifest->num_shards);

@@ -10,14 +10,14 @@
 namespace psrec {
 
 Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
-                 const NegativeSampler* sampler)
+                 const NegativeSampler* sampler, const ImplicitFeedback* implicit)
     : config_(config),
       model_(model),
       sampler_(sampler),
       // worker_main refuses a config whose loss does not parse.
       loss_(ParseLoss(config.loss(), config.task()).value_or(Loss::kLogistic)),
       schedule_(LrScheduleFromConfig(config)),
-      slots_{BatchSlot(model, ps), BatchSlot(model, ps)} {}
+      slots_{BatchSlot(model, ps, implicit), BatchSlot(model, ps, implicit)} {}
 
 void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool pairwise,
                         BatchSlot* slot) const {

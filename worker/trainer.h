@@ -33,9 +33,10 @@ struct ShardResult {
 
 class Trainer {
  public:
-  // `sampler` may be null for rating tasks. All pointers must outlive this.
+  // `sampler` may be null for rating tasks; `implicit` (N(u)) is needed by
+  // models with implicit feedback only. All pointers must outlive this.
   Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
-          const NegativeSampler* sampler);
+          const NegativeSampler* sampler, const ImplicitFeedback* implicit = nullptr);
 
   // CANCELLED as soon as `stop()` turns true (checked between batches).
   absl::StatusOr<ShardResult> TrainShard(const ShardView& shard, uint32_t epoch,
@@ -72,7 +73,8 @@ class Trainer {
   // One batch's ids, labels and pulled rows. Two of them: the next batch is
   // pulled while this one computes and pushes.
   struct BatchSlot {
-    explicit BatchSlot(const Model* model, PsClient* ps) : assembler(model, ps) {}
+    BatchSlot(const Model* model, PsClient* ps, const ImplicitFeedback* implicit)
+        : assembler(model, ps, implicit) {}
     BatchAssembler assembler;
     std::vector<uint64_t> users, items;
     std::vector<float> labels;

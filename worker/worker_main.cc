@@ -92,6 +92,7 @@ int RunWorker(const WorkerOptions& options) {
     return Fail(absl::InvalidArgumentError("no items"), "negative sampling");
   }
   std::unique_ptr<DataShards> shards;
+  std::unique_ptr<ImplicitFeedback> implicit;
   if (config.part_file_shards()) {
     auto parts = DataShards::FromPartFiles(config);
     if (!parts.ok()) return Fail(parts.status(), "training data");
@@ -113,6 +114,11 @@ int RunWorker(const WorkerOptions& options) {
     sampler = std::make_unique<NegativeSampler>(std::move(items));
     sampler->AddPositives(shards->HeldShards());
   }
+  // N(u) from every user's training interactions (the worker holds them
+  // all), not only the shards it happens to train.
+  if (config.implicit_feedback() && !config.part_file_shards()) {
+    implicit = std::make_unique<ImplicitFeedback>(shards->HeldShards());
+  }
   if (auto loss = ParseLoss(config.loss(), config.task()); !loss.ok()) return Fail(loss.status(), "loss");
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status(), "model");
@@ -120,7 +126,12 @@ int RunWorker(const WorkerOptions& options) {
   // Replication: a promotion moves shards; the coordinator has the new map.
   (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
   (*ps)->set_worker_id(id);
-  Trainer trainer(config, model->get(), ps->get(), sampler.get());
+  if ((*model)->spec().implicit_dim > 0 && implicit == nullptr) {
+    return Fail(absl::InvalidArgumentError(
+                    "implicit feedback needs one training file, not part-file shards"),
+                "model");
+  }
+  Trainer trainer(config, model->get(), ps->get(), sampler.get(), implicit.get());
   // Shared with the metrics collectors, which may outlive this function's
   // other locals (they only read its counters).
   std::shared_ptr<WindowedMf> windowed;

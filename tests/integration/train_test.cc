@@ -88,6 +88,32 @@ TEST_P(SavedModelTest, EvaluatesToTheSameMetrics) {
 INSTANTIATE_TEST_SUITE_P(AllModels, SavedModelTest,
                          ::testing::Values("gmf", "mlp", "neumf", "mf", "mf_mlp"));
 
+// Implicit feedback through real servers, with the best-epoch snapshot: the
+// saved model has the term folded into its user rows (no y table) and still
+// evaluates to exactly the training run's figures (mf_mlp's default path is
+// covered above).
+TEST(TrainTest, ImplicitFeedbackModelIsFoldedAndEvaluatesTheSame) {
+  const std::string dir = MakeTempDir("implicit_mf");
+  auto r = RunPsrec({"train", "--model=mf", "--implicit_feedback=true", "--epochs=3",
+                     "--validation=auto", "--run_dir=" + dir, "--model_out=" + dir + "/model",
+                     "--metrics_json=" + dir + "/train.json", "--log_level=warn"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string manifest = ReadFile(dir + "/model/model.json");
+  EXPECT_NE(manifest.find("\"implicit_folded\": true"), std::string::npos) << manifest;
+  EXPECT_EQ(manifest.find("\"name\": \"implicit\""), std::string::npos) << manifest;
+  auto e = RunPsrec({"eval", "--model_dir=" + dir + "/model", "--test=" + dir + "/test.rating",
+                     "--metrics_json=" + dir + "/eval.json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const std::string t = ReadFile(dir + "/train.json"), v = ReadFile(dir + "/eval.json");
+  EXPECT_EQ(JsonNumber(t, "rmse"), JsonNumber(v, "rmse"));
+  EXPECT_EQ(JsonNumber(t, "mae"), JsonNumber(v, "mae"));
+  // Models without a dot product refuse it, naming the flag.
+  auto bad = RunPsrec({"train", "--model=gmf", "--implicit_feedback=true", "--epochs=1",
+                       "--run_dir=" + dir + "/bad"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--implicit_feedback"), std::string::npos) << bad.err;
+}
+
 // The neural models learn the synthetic data set's planted structure, with
 // either ranking loss.
 TEST(TrainTest, NeuralRankingModelsLearn) {
