@@ -324,7 +324,6 @@ absl::Status CheckInputFormat(const std::string& format) {
   return absl::OkStatus();
 }
 
-// A backup lives on another server than its primary.
 // --average_epochs, checked against --epochs and --validation (which keeps
 // the best epoch instead of a mean; the default then is 0).
 absl::Status SetAveraging(const ModelDefaults& defaults, rpc::RunConfig* c) {
@@ -348,6 +347,7 @@ absl::Status SetAveraging(const ModelDefaults& defaults, rpc::RunConfig* c) {
   return absl::OkStatus();
 }
 
+// A backup lives on another server than its primary.
 absl::Status CheckReplicasFit(const rpc::RunConfig& config, uint32_t servers) {
   if (config.replicas() < 2 || servers >= 2) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat(
@@ -449,7 +449,6 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--pretrain_epochs=%d: only --model=neumf has two branches to pre-train", pretrain));
   }
-  for (const TableConfig& t : TablesFor(*spec, mo)) *c.add_tables() = ToProto(t);
   if (auto s = SetAveraging(*defaults, &c); !s.ok()) return s;
 
   c.set_train_path(absl::GetFlag(FLAGS_train));
