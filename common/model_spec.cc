@@ -99,6 +99,9 @@ absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model) {
     d.mlp_dim = 32;
     d.layers = {64, 32};
     d.implicit_feedback = true;
+    // The mean of the last 5 epoch ends: u1 RMSE 0.9107 -> 0.9091 (3 epochs
+    // 0.9089, 8 epochs 0.9092; README "Quality").
+    d.average_epochs = 5;
     return d;
   }
   return UnknownModel(model);
