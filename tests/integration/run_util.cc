@@ -75,6 +75,27 @@ std::string MakeTempDir(const std::string& name) {
   return dir;
 }
 
+std::string GeneratePlantedRatings(const std::string& dir) {
+  auto r = RunPsrec({"gen", "--out=" + dir, "--implicit=false", "--gen_users=1000",
+                     "--gen_items=500", "--gen_per_user=40", "--gen_rank=16", "--seed=3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return dir;
+}
+
+std::vector<std::string> PlantedMfSgdFlags(const std::string& data, const std::string& metrics) {
+  return {"train",
+          "--model=mf",
+          "--optimizer=sgd",
+          "--lr=2",
+          "--batch_size=256",
+          "--epochs=8",
+          "--train=" + data + "/train.rating",
+          "--test=" + data + "/test.rating",
+          "--metrics_json=" + metrics,
+          "--log_level=warn",
+          "--progress=off"};
+}
+
 std::string GetMetricsResponse(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

@@ -22,6 +22,15 @@ std::string MakeTempDir(const std::string& name);
 
 std::string ReadFile(const std::string& path);
 
+// `psrec gen` of a small planted rank-16 rating set (as bench/mf_scale.sh's
+// 20M set: 1000 users x 500 items) into `dir`; returns `dir`.
+std::string GeneratePlantedRatings(const std::string& dir);
+
+// `psrec train` of mf with SGD (lr 2, batch 256, 8 epochs) on such a set,
+// writing `metrics`: the MF runs the single-process and windowed modes are
+// compared on.
+std::vector<std::string> PlantedMfSgdFlags(const std::string& data, const std::string& metrics);
+
 // GET /metrics on 127.0.0.1:`port` over a plain socket: the whole HTTP
 // response, or "" when it fails.
 std::string GetMetricsResponse(int port);

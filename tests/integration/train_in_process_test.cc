@@ -11,42 +11,23 @@ namespace {
 
 using testing_util::JsonNumber;
 using testing_util::MakeTempDir;
+using testing_util::GeneratePlantedRatings;
+using testing_util::PlantedMfSgdFlags;
 using testing_util::ReadFile;
 using testing_util::RunPsrec;
 
-// A planted rank-16 model plus noise, as bench/mf_scale.sh's 20M set, small.
-std::string GenerateRatings(const std::string& dir) {
-  auto r = RunPsrec({"gen", "--out=" + dir, "--implicit=false", "--gen_users=1000",
-                     "--gen_items=500", "--gen_per_user=40", "--gen_rank=16", "--seed=3"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return dir;
-}
-
-std::vector<std::string> MfFlags(const std::string& data, const std::string& metrics) {
-  return {"train",
-          "--model=mf",
-          "--optimizer=sgd",
-          "--lr=2",
-          "--batch_size=256",
-          "--epochs=8",
-          "--train=" + data + "/train.rating",
-          "--test=" + data + "/test.rating",
-          "--metrics_json=" + metrics,
-          "--log_level=warn",
-          "--progress=off"};
-}
 
 TEST(TrainInProcessTest, SameRmseAsTheDistributedRun) {
   const std::string dir = MakeTempDir("in_process_rmse");
-  const std::string data = GenerateRatings(dir + "/data");
+  const std::string data = GeneratePlantedRatings(dir + "/data");
 
-  auto args = MfFlags(data, dir + "/local.json");
+  auto args = PlantedMfSgdFlags(data, dir + "/local.json");
   args.insert(args.end(), {"--servers=0", "--workers=2", "--model_out=" + dir + "/model"});
   auto local = RunPsrec(args);
   ASSERT_EQ(local.exit_code, 0) << local.err;
   EXPECT_NE(local.out.find("in this process"), std::string::npos) << local.out;
 
-  args = MfFlags(data, dir + "/dist.json");
+  args = PlantedMfSgdFlags(data, dir + "/dist.json");
   args.insert(args.end(), {"--servers=2", "--workers=2"});
   auto dist = RunPsrec(args);
   ASSERT_EQ(dist.exit_code, 0) << dist.err;

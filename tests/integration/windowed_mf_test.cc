@@ -17,31 +17,11 @@ namespace {
 
 using testing_util::JsonNumber;
 using testing_util::MakeTempDir;
+using testing_util::GeneratePlantedRatings;
+using testing_util::PlantedMfSgdFlags;
 using testing_util::ReadFile;
 using testing_util::RunPsrec;
 
-// A planted rank-16 model plus noise, as bench/mf_scale.sh's 20M set, small
-// (the data of TrainInProcessTest).
-std::string GenerateRatings(const std::string& dir) {
-  auto r = RunPsrec({"gen", "--out=" + dir, "--implicit=false", "--gen_users=1000",
-                     "--gen_items=500", "--gen_per_user=40", "--gen_rank=16", "--seed=3"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return dir;
-}
-
-std::vector<std::string> MfFlags(const std::string& data, const std::string& metrics) {
-  return {"train",
-          "--model=mf",
-          "--optimizer=sgd",
-          "--lr=2",
-          "--batch_size=256",
-          "--epochs=8",
-          "--train=" + data + "/train.rating",
-          "--test=" + data + "/test.rating",
-          "--metrics_json=" + metrics,
-          "--log_level=warn",
-          "--progress=off"};
-}
 
 // The value of "key" inside the JSON object that follows "object": (flat).
 double NestedNumber(const std::string& json, const std::string& object, const std::string& key) {
@@ -60,14 +40,14 @@ size_t DistinctUsers(const std::string& ratings_path) {
 
 TEST(WindowedMfTest, SameRmseAsTheInProcessRun) {
   const std::string dir = MakeTempDir("windowed_rmse");
-  const std::string data = GenerateRatings(dir + "/data");
+  const std::string data = GeneratePlantedRatings(dir + "/data");
 
-  auto args = MfFlags(data, dir + "/local.json");
+  auto args = PlantedMfSgdFlags(data, dir + "/local.json");
   args.insert(args.end(), {"--servers=0", "--workers=1"});
   auto local = RunPsrec(args);
   ASSERT_EQ(local.exit_code, 0) << local.err;
 
-  args = MfFlags(data, dir + "/windowed.json");
+  args = PlantedMfSgdFlags(data, dir + "/windowed.json");
   // ~16k ratings per data shard: a few windows per shard, one cut short.
   args.insert(args.end(), {"--servers=1", "--workers=1", "--sync_every=5000"});
   auto windowed = RunPsrec(args);
@@ -95,8 +75,8 @@ TEST(WindowedMfTest, SameRmseAsTheInProcessRun) {
 
 TEST(WindowedMfTest, EveryWorkersChangesLandOnTheServers) {
   const std::string dir = MakeTempDir("windowed_two_workers");
-  const std::string data = GenerateRatings(dir + "/data");
-  auto args = MfFlags(data, dir + "/m.json");
+  const std::string data = GeneratePlantedRatings(dir + "/data");
+  auto args = PlantedMfSgdFlags(data, dir + "/m.json");
   // A window bigger than any data shard: each shard is one window per epoch.
   // Data shards split by user, so each epoch pushes every user row once.
   args.insert(args.end(), {"--servers=2", "--workers=2", "--data_shards=4", "--epochs=3",
@@ -115,8 +95,8 @@ TEST(WindowedMfTest, EveryWorkersChangesLandOnTheServers) {
 
 TEST(WindowedMfTest, CheckpointRoundsCompleteBetweenWindows) {
   const std::string dir = MakeTempDir("windowed_rounds");
-  const std::string data = GenerateRatings(dir + "/data");
-  auto args = MfFlags(data, dir + "/m.json");
+  const std::string data = GeneratePlantedRatings(dir + "/data");
+  auto args = PlantedMfSgdFlags(data, dir + "/m.json");
   // A round waits for the leased shards; a shard ends after its last window
   // was pushed, so rounds hold whole windows.
   args.insert(args.end(), {"--servers=2", "--workers=2", "--sync_every=3000",
