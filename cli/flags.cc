@@ -69,7 +69,7 @@ ABSL_FLAG(double, fusion_alpha, -1,
 ABSL_FLAG(int, average_epochs, -1,
           "The model is the mean of the parameters at the ends of the last N epochs (tail "
           "averaging, Polyak/SWA; psrec train; 0: the last epoch's parameters; -1: the model's "
-          "default: neumf 8, others 0, and 0 with --validation=auto).");
+          "default: neumf 8, mf_mlp 5, others 0, and 0 with --validation=auto).");
 ABSL_FLAG(double, dense_l2, -1,
           "L2 on the dense tensors (tower and output layers; -1: the model's default).");
 ABSL_FLAG(double, dense_lr_scale, 1, "The dense tensors learn at lr x this.");
