@@ -62,7 +62,15 @@ ABSL_FLAG(std::string, loss, "",
           "squared (rating, default).");
 ABSL_FLAG(int, pretrain_epochs, -1,
           "neumf: the first N epochs train the GMF and MLP branches each on its own (He et al.'s "
-          "pre-training, in one run), then together (-1: the model's default).");
+          "pre-training, in one run), then together (-1: the model's default; 0 with "
+          "--init_gmf/--init_mlp).");
+ABSL_FLAG(std::string, init_gmf, "",
+          "train --model=neumf: start the GMF branch (factors and head) from a --model=gmf "
+          "directory written by --model_out (He et al.'s pre-training from separate runs; the "
+          "fused model is then fine-tuned, --pretrain_epochs defaults to 0).");
+ABSL_FLAG(std::string, init_mlp, "",
+          "train --model=neumf: start the MLP branch (factors, tower and head) from a --model=mlp "
+          "directory written by --model_out.");
 ABSL_FLAG(double, fusion_alpha, -1,
           "neumf: weight of the GMF head in the fused score, the MLP head gets 1 - this "
           "(-1: the model's default).");
@@ -443,8 +451,12 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   c.set_dropout(spec->dropout);
   if (spec->heads() == 2) c.set_fusion_alpha(spec->alpha);
   const int pretrain = absl::GetFlag(FLAGS_pretrain_epochs);
-  c.set_pretrain_epochs(pretrain >= 0 ? static_cast<uint32_t>(pretrain)
-                                      : std::min(defaults->pretrain_epochs, c.epochs()));
+  // Branches started from trained models are fine-tuned together, as He et al.
+  const bool init_from_models =
+      !absl::GetFlag(FLAGS_init_gmf).empty() || !absl::GetFlag(FLAGS_init_mlp).empty();
+  c.set_pretrain_epochs(pretrain >= 0      ? static_cast<uint32_t>(pretrain)
+                        : init_from_models ? 0u
+                                           : std::min(defaults->pretrain_epochs, c.epochs()));
   if (c.pretrain_epochs() > 0 && spec->heads() != 2) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--pretrain_epochs=%d: only --model=neumf has two branches to pre-train", pretrain));
@@ -683,6 +695,21 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   o.resume_dir = absl::GetFlag(FLAGS_resume);
   o.max_restarts = absl::GetFlag(FLAGS_max_restarts);
+  o.init_gmf = absl::GetFlag(FLAGS_init_gmf);
+  o.init_mlp = absl::GetFlag(FLAGS_init_mlp);
+  if (!o.init_gmf.empty() || !o.init_mlp.empty()) {
+    if (o.config.model() != "neumf") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--init_gmf/--init_mlp: only --model=neumf has GMF and MLP branches to initialise, not "
+          "--model=%s",
+          o.config.model()));
+    }
+    if (o.servers == 0) {
+      return absl::InvalidArgumentError(
+          "--init_gmf/--init_mlp: the saved models are loaded onto servers; --servers=0 trains "
+          "in this process");
+    }
+  }
   CheckpointOptions checkpoint;  // checked here, applied by the coordinator
   if (auto s = ParseCheckpointEvery(absl::GetFlag(FLAGS_checkpoint_every), &checkpoint); !s.ok()) {
     return s;

@@ -37,6 +37,8 @@ struct TrainOptions {
   bool checkpoints_off = false;   // --checkpoint_every=off
   bool checkpoint_rounds = true;  // rounds will run (asp, no replicas, servers)
   uint32_t max_restarts = 3;  // per child killed by a signal
+  // neumf: --model_out directories of a gmf and an mlp model to start from.
+  std::string init_gmf, init_mlp;
 };
 
 struct GenOptions {

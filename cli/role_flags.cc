@@ -141,8 +141,10 @@ std::vector<FlagGroup> FlagGroupsOfRole(const std::string& role) {
   if (role == "train") {
     FlagGroup data = kTrainData;
     data.flags.insert(data.flags.begin() + 1, {"test", "test_negatives"});
+    FlagGroup model = kModel;
+    model.flags.insert(model.flags.end(), {"init_gmf", "init_mlp"});
     return {data,
-            kModel,
+            model,
             kSchedule,
             kConsistency,
             cluster_train,

@@ -30,6 +30,7 @@
 #include "worker/grpc_ps_client.h"
 #include "worker/implicit_fold.h"
 #include "worker/model_manifest.h"
+#include "worker/neumf_init.h"
 
 namespace psrec {
 namespace {
@@ -405,6 +406,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.rpc, o.startup_timeout);
   if (!ps.ok()) return Fail(ps.status());
   (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
+  (*ps)->set_worker_id(GrpcPsClient::kDriverWorkerId);
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
   // Implicit feedback: N(u) of the same training part the workers train on,
@@ -449,6 +451,7 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   double seconds = 0;
   // Epochs complete before a resume were evaluated by the stopped run.
   size_t resumed_epochs = 0;
+  uint64_t recovered_round = 0;
   if (!o.resume_dir.empty()) {
     auto status = coordinator.GetStatus();
     if (!status.ok()) return Fail(status.status());
@@ -456,9 +459,19 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
            status->history(static_cast<int>(resumed_epochs)).complete()) {
       ++resumed_epochs;
     }
+    recovered_round = status->checkpoint().recovered_round();
     std::printf("resumed from checkpoint round %llu: %zu epochs already trained\n",
-                static_cast<unsigned long long>(status->checkpoint().recovered_round()),
-                resumed_epochs);
+                static_cast<unsigned long long>(recovered_round), resumed_epochs);
+  }
+  // Before the first epoch opens; a restored checkpoint already holds it.
+  if ((!o.init_gmf.empty() || !o.init_mlp.empty()) && recovered_round == 0) {
+    auto counts = InitNeuMfFromSavedModels(**model, {o.init_gmf, o.init_mlp}, ps->get());
+    if (!counts.ok()) return Fail(counts.status());
+    std::printf("initialised from%s%s: %llu user and %llu item rows\n",
+                o.init_gmf.empty() ? "" : (" GMF " + o.init_gmf).c_str(),
+                o.init_mlp.empty() ? "" : (" MLP " + o.init_mlp).c_str(),
+                static_cast<unsigned long long>(counts->users),
+                static_cast<unsigned long long>(counts->items));
   }
   for (;;) {
     if (auto s = cluster.Health(); !s.ok()) return Fail(s);

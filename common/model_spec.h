@@ -22,6 +22,8 @@ namespace psrec {
 inline constexpr uint32_t kUserTable = 0;
 inline constexpr uint32_t kItemTable = 1;
 inline constexpr uint32_t kDenseTable = 2;  // first dense tensor; more follow
+// A dense tensor is the single row with this key of its table.
+inline constexpr uint64_t kDenseKey = 0;
 
 struct TableConfig {
   uint32_t id = 0;

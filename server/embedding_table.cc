@@ -197,6 +197,10 @@ void EmbeddingTable::AddToRows(absl::Span<const uint64_t> keys, const float* del
   });
 }
 
+void EmbeddingTable::AssignRows(absl::Span<const uint64_t> keys, const float* values) {
+  for (size_t i = 0; i < keys.size(); ++i) Insert(keys[i], values + i * config_.dim);
+}
+
 float* EmbeddingTable::StableRow(uint64_t id) {
   Stripe& s = StripeOf(id);
   absl::MutexLock lock(&s.mu);

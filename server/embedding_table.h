@@ -43,6 +43,9 @@ class EmbeddingTable {
   // the row (windowed MF, RunConfig.sync_every). Counts as one step per row.
   // Keys must be unique.
   void AddToRows(absl::Span<const uint64_t> keys, const float* deltas);
+  // Sets each row to its `values` (keys.size() x dim), creating it if
+  // missing; its optimizer state starts afresh (PushRequest.assign).
+  void AssignRows(absl::Span<const uint64_t> keys, const float* values);
 
   // The row of `id`, created if missing: dim() parameters followed by the
   // optimizer's state (Optimizer::state_floats() x dim()). Rows never move,

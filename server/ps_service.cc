@@ -134,6 +134,11 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::P
                         "push with add_deltas: only for sgd tables and unclocked pushes "
                         "(--sync_every needs --optimizer=sgd and --consistency=asp)");
   }
+  if (req->assign() && (req->add_deltas() || req->clock() > 0)) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "push with assign: not with add_deltas or a clock");
+  }
   if (req->seq() != 0) {
     switch (dedup_.TryClaim(req->worker_id(), req->seq())) {
       case PushDedupWindow::Claim::kNew:
@@ -150,7 +155,9 @@ grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::P
                                             PushDedupWindow::kWindow));
     }
   }
-  if (req->add_deltas()) {
+  if (req->assign()) {
+    table->AssignRows(keys, grads.data());
+  } else if (req->add_deltas()) {
     table->AddToRows(keys, grads.data());
   } else if (req->clock() > 0) {
     ordered_pushes_.ApplyBefore(req->clock());

@@ -3,12 +3,6 @@
 #include <cstring>
 
 namespace psrec {
-namespace {
-
-// A dense tensor is the single row 0 of its table.
-constexpr uint64_t kDenseKey = 0;
-
-}  // namespace
 
 void BatchAssembler::Dedupe(absl::Span<const uint64_t> ids, Side* side) {
   side->index.clear();

@@ -364,6 +364,7 @@ absl::Status GrpcPsClient::Push(absl::Span<const PushOp> ops) {
       if (op.lr_scale != 1.0f) req->set_lr_scale(op.lr_scale);
       if (clock_tag_ != 0) req->set_clock(clock_tag_);
       if (op.add_deltas) req->set_add_deltas(true);
+      if (op.assign) req->set_assign(true);
       std::string* keys = req->mutable_keys();
       std::string* grads = req->mutable_grads();
       keys->resize(positions.size() * sizeof(uint64_t));

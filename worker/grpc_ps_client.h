@@ -59,6 +59,10 @@ class GrpcPsClient : public PsClient {
   }
   // The worker id pushes are deduplicated under.
   void set_worker_id(uint32_t id) { worker_id_ = id; }
+  // The id psrec train's own pushes (--init_gmf/--init_mlp) go under: a
+  // worker's id would mix the two clients' seqs in one window, and the
+  // server would refuse the older ones.
+  static constexpr uint32_t kDriverWorkerId = 0xffffffffu;
   uint64_t map_version() const;
 
   // Asks every server to write its shard of the model into `dir`.

@@ -22,6 +22,10 @@ absl::Status LocalPsClient::Push(absl::Span<const PushOp> ops) {
     if (!(op.lr_scale > 0) || !std::isfinite(op.lr_scale)) {
       return absl::InvalidArgumentError(absl::StrFormat("push: lr_scale %g", op.lr_scale));
     }
+    if (op.assign) {
+      t->AssignRows(op.keys, op.grads);
+      continue;
+    }
     if (op.add_deltas) {
       if (shard_->optimizer().state_floats() != 0) {
         return absl::FailedPreconditionError("push with add_deltas: only for sgd tables");

@@ -20,9 +20,6 @@ namespace {
 // export.json's own version, bumped when its fields change meaning.
 constexpr int kExportFormatVersion = 1;
 
-// A dense tensor is the single row 0 of its table.
-constexpr uint64_t kDenseKey = 0;
-
 bool IsSafeFileStem(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';

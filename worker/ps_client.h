@@ -27,6 +27,9 @@ struct PushOp {
   // `grads` are changes to add to the rows as they are (no optimizer, lr or
   // L2): what a windowed worker's own sgd steps did (worker/windowed_mf.h).
   bool add_deltas = false;
+  // `grads` are the rows' new values; their optimizer state starts afresh
+  // (PushRequest.assign: initialising a run from saved models).
+  bool assign = false;
 };
 
 class PsClient {

@@ -3,12 +3,10 @@
 // epochs. Under bsp a seed gives the same parameters every run, so the mean
 // can be checked against runs that stop after those epochs.
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/run_util.h"
@@ -17,25 +15,17 @@ namespace psrec {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_util::GenerateImplicitData;
+using testing_util::ImplicitData;
 using testing_util::JsonNumber;
 using testing_util::MakeTempDir;
+using testing_util::NpyFloats;
 using testing_util::ReadFile;
 using testing_util::RunPsrec;
 
-struct Data {
-  std::string train, negatives;
-};
-
-Data Generate(const std::string& dir) {
-  auto gen = RunPsrec({"gen", "--out=" + dir + "/data", "--gen_users=300", "--gen_items=200",
-                       "--gen_per_user=15", "--implicit=true"});
-  EXPECT_EQ(gen.exit_code, 0) << gen.err;
-  return {dir + "/data/train.rating", dir + "/data/test.negative"};
-}
-
 // Trains gmf under bsp (identical parameters for a seed) and exports the
 // model to OUT/npy.
-void TrainAndExport(const Data& data, const std::string& out, int epochs, int average) {
+void TrainAndExport(const ImplicitData& data, const std::string& out, int epochs, int average) {
   auto r = RunPsrec(
       {"train", "--train=" + data.train, "--test_negatives=" + data.negatives, "--model=gmf",
        "--dim=8", "--lr=0.01", "--consistency=bsp", "--seed=7", absl::StrCat("--epochs=", epochs),
@@ -53,25 +43,16 @@ void TrainAndExport(const Data& data, const std::string& out, int epochs, int av
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }
 
-std::vector<float> Floats(const std::string& path) {
-  auto a = ReadNpy(path);
-  EXPECT_TRUE(a.ok()) << a.status();
-  if (!a.ok()) return {};
-  std::vector<float> v(a->data.size() / sizeof(float));
-  std::memcpy(v.data(), a->data.data(), a->data.size());
-  return v;
-}
-
 TEST(AveragingTest, TheModelIsTheMeanOfTheLastEpochsParameters) {
   const std::string dir = MakeTempDir("averaging");
-  const Data data = Generate(dir);
+  const ImplicitData data = GenerateImplicitData(dir, 300, 200, 15);
   TrainAndExport(data, dir + "/two", 2, 0);
   TrainAndExport(data, dir + "/three", 3, 0);
   TrainAndExport(data, dir + "/mean", 3, 2);
   for (const char* file : {"user_embeddings.npy", "item_embeddings.npy", "output.npy"}) {
-    const std::vector<float> two = Floats(dir + "/two/npy/" + file);
-    const std::vector<float> three = Floats(dir + "/three/npy/" + file);
-    const std::vector<float> mean = Floats(dir + "/mean/npy/" + file);
+    const std::vector<float> two = NpyFloats(dir + "/two/npy/" + file);
+    const std::vector<float> three = NpyFloats(dir + "/three/npy/" + file);
+    const std::vector<float> mean = NpyFloats(dir + "/mean/npy/" + file);
     ASSERT_EQ(two.size(), mean.size()) << file;
     ASSERT_EQ(three.size(), mean.size()) << file;
     double moved = 0;

@@ -11,12 +11,14 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/npy.h"
 #include "gtest/gtest.h"
 
 namespace psrec::testing_util {
@@ -81,6 +83,31 @@ std::string GeneratePlantedRatings(const std::string& dir) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return dir;
 }
+
+ImplicitData GenerateImplicitData(const std::string& dir, int users, int items, int per_user) {
+  auto r = RunPsrec({"gen", "--out=" + dir + "/data", absl::StrCat("--gen_users=", users),
+                     absl::StrCat("--gen_items=", items),
+                     absl::StrCat("--gen_per_user=", per_user), "--implicit=true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return {dir + "/data/train.rating", dir + "/data/test.negative"};
+}
+
+namespace {
+
+template <typename T>
+std::vector<T> NpyValues(const std::string& path) {
+  auto a = ReadNpy(path);
+  EXPECT_TRUE(a.ok()) << a.status();
+  if (!a.ok()) return {};
+  std::vector<T> v(a->data.size() / sizeof(T));
+  std::memcpy(v.data(), a->data.data(), v.size() * sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+std::vector<float> NpyFloats(const std::string& path) { return NpyValues<float>(path); }
+std::vector<int64_t> NpyInt64s(const std::string& path) { return NpyValues<int64_t>(path); }
 
 std::vector<std::string> PlantedMfSgdFlags(const std::string& data, const std::string& metrics) {
   return {"train",

@@ -2,6 +2,7 @@
 #ifndef PSREC_TESTS_INTEGRATION_RUN_UTIL_H_
 #define PSREC_TESTS_INTEGRATION_RUN_UTIL_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,17 @@ std::string ReadFile(const std::string& path);
 // `psrec gen` of a small planted rank-16 rating set (as bench/mf_scale.sh's
 // 20M set: 1000 users x 500 items) into `dir`; returns `dir`.
 std::string GeneratePlantedRatings(const std::string& dir);
+
+// `psrec gen` of a small implicit set (NCF layout) into DIR/data.
+struct ImplicitData {
+  std::string train, negatives;  // DIR/data/train.rating, DIR/data/test.negative
+};
+ImplicitData GenerateImplicitData(const std::string& dir, int users, int items, int per_user);
+
+// The values of a float32 / int64 .npy file (a test failure and nothing when
+// it cannot be read).
+std::vector<float> NpyFloats(const std::string& path);
+std::vector<int64_t> NpyInt64s(const std::string& path);
 
 // `psrec train` of mf with SGD (lr 2, batch 256, 8 epochs) on such a set,
 // writing `metrics`: the MF runs the single-process and windowed modes are

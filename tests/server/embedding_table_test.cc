@@ -77,6 +77,32 @@ TEST_F(EmbeddingTableTest, AddToRowsAddsDeltasAsTheyAre) {
   EXPECT_EQ(t.optimizer_steps(), 3u);  // a delta is one update of its row
 }
 
+TEST_F(EmbeddingTableTest, AssignRowsSetsValuesAndStartsTheOptimizerAfresh) {
+  OptimizerOptions o;
+  o.name = "adam";
+  o.lr = 0.01f;
+  auto adam = MakeOptimizer(o);
+  ASSERT_TRUE(adam.ok()) << adam.status();
+  const std::vector<uint64_t> keys = {7, 9};  // 9 does not exist yet
+  const std::vector<float> values = {1, 2, 3, 4, -1, -2, -3, -4};
+  const std::vector<float> grads = {0.5f, -0.5f, 0.25f, 1, 1, 1, 1, 1};
+  // Row 7 trains first, so its Adam moments and step count are not zero.
+  EmbeddingTable trained(Config(1, 4), adam->get(), /*seed=*/3);
+  trained.Push({keys.data(), 1}, grads.data(), 0.01f);
+  trained.Push({keys.data(), 1}, grads.data() + 4, 0.01f);
+  trained.AssignRows(keys, values.data());
+  EXPECT_THAT(PullOne(trained, 7), ElementsAre(1, 2, 3, 4));
+  EXPECT_THAT(PullOne(trained, 9), ElementsAre(-1, -2, -3, -4));
+  // The next push moves row 7 as it moves a row that never trained.
+  EmbeddingTable fresh(Config(1, 4), adam->get(), /*seed=*/3);
+  fresh.AssignRows(keys, values.data());
+  trained.Push(keys, grads.data(), 0.01f);
+  fresh.Push(keys, grads.data(), 0.01f);
+  EXPECT_EQ(PullOne(trained, 7), PullOne(fresh, 7));
+  EXPECT_NE(PullOne(trained, 7), std::vector<float>({1, 2, 3, 4}));
+  EXPECT_EQ(PullOne(trained, 9), PullOne(fresh, 9));
+}
+
 TEST_F(EmbeddingTableTest, InitIsDeterministicAcrossTableObjects) {
   EmbeddingTable a(Config(1, 8), sgd_.get(), /*seed=*/17);
   EmbeddingTable b(Config(1, 8), sgd_.get(), /*seed=*/17, /*num_stripes=*/4);
