@@ -137,6 +137,38 @@ TEST_F(PsServiceLrScaleTest, UnsetScaleOnTheWireMeansOneAndBadScalesAreRefused) 
   EXPECT_EQ(Row(*client_, 9), after);
 }
 
+TEST_F(PsServiceLrScaleTest, AssignSetsRowsAndIsRefusedWithAClockOrDeltas) {
+  const std::vector<float> values = {1.5f, -2.0f, 0.25f, 3.0f};
+  std::vector<uint64_t> keys = {11};
+  PushOp op{kUserTable, keys, values.data()};
+  op.assign = true;
+  op.lr_scale = 4.0f;  // ignored: the values are the row, not a gradient
+  ASSERT_TRUE(client_->Push({&op, 1}).ok());
+  EXPECT_EQ(Row(*client_, 11), values);
+
+  auto stub = rpc::ParameterServer::NewStub(MakeChannel(address_, RpcOptions()));
+  auto push = [&](bool with_clock, bool with_deltas) {
+    rpc::PushRequest req;
+    req.set_protocol_version(kProtocolVersion);
+    req.set_table(kUserTable);
+    PackArray<uint64_t>(keys, req.mutable_keys());
+    const std::vector<float> other = {9, 9, 9, 9};
+    PackArray<float>(other, req.mutable_grads());
+    req.set_assign(true);
+    if (with_clock) req.set_clock(1);
+    if (with_deltas) req.set_add_deltas(true);
+    rpc::PushResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, absl::Seconds(10));
+    return stub->Push(&ctx, req, &resp);
+  };
+  EXPECT_EQ(push(true, false).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(push(false, true).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Row(*client_, 11), values) << "a refused assign changed the row";
+  ASSERT_TRUE(push(false, false).ok());
+  EXPECT_EQ(Row(*client_, 11), std::vector<float>({9, 9, 9, 9}));
+}
+
 // A batch's tables travel in one call per server (PullBatch /
 // PushBatch): the rows pulled and the updates applied are those of one
 // call per table.
