@@ -406,7 +406,6 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
   auto ps = GrpcPsClient::Create(*map, TablesFromConfig(config), o.rpc, o.startup_timeout);
   if (!ps.ok()) return Fail(ps.status());
   (*ps)->set_map_source([&coordinator] { return coordinator.WaitForShardMap(absl::Seconds(5)); });
-  (*ps)->set_worker_id(GrpcPsClient::kDriverWorkerId);
   auto model = Model::FromConfig(config);
   if (!model.ok()) return Fail(model.status());
   // Implicit feedback: N(u) of the same training part the workers train on,

@@ -57,12 +57,12 @@ class GrpcPsClient : public PsClient {
   void set_map_source(std::function<absl::StatusOr<rpc::ShardMap>()> source) {
     map_source_ = std::move(source);
   }
-  // The worker id pushes are deduplicated under.
+  // The worker id pushes are deduplicated under; workers set theirs.
   void set_worker_id(uint32_t id) { worker_id_ = id; }
-  // The id psrec train's own pushes (--init_gmf/--init_mlp) go under: a
-  // worker's id would mix the two clients' seqs in one window, and the
-  // server would refuse the older ones.
-  static constexpr uint32_t kDriverWorkerId = 0xffffffffu;
+  // Until then (psrec train's own pushes, --init_gmf/--init_mlp): an id no
+  // worker has. Sharing a worker's id would mix two clients' seqs in one
+  // dedup window, and the server would refuse the older ones.
+  static constexpr uint32_t kNoWorkerId = 0xffffffffu;
   uint64_t map_version() const;
 
   // Asks every server to write its shard of the model into `dir`.
@@ -112,7 +112,7 @@ class GrpcPsClient : public PsClient {
   std::vector<std::string> addresses_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<rpc::ParameterServer::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
   std::function<absl::StatusOr<rpc::ShardMap>()> map_source_;
-  uint32_t worker_id_ = 0;
+  uint32_t worker_id_ = kNoWorkerId;
   std::atomic<uint64_t> next_seq_{1};
   std::vector<uint32_t> dims_;  // by table id
   std::vector<bool> dense_;     // by table id
