@@ -144,6 +144,7 @@ rpc::CoordinatorSnapshot CoordinatorState::Snapshot() const {
   *s.mutable_config() = config_;
   s.mutable_config()->clear_item_ids();  // recomputed from the training file
   s.set_expected_servers(expected_servers_);
+  s.set_run_id(run_id_);
   for (uint32_t i = 0; i < expected_servers_; ++i) {
     s.add_server_addresses(server_addresses_[i]);
     s.add_server_metrics_ports(server_metrics_ports_[i]);
@@ -207,6 +208,8 @@ absl::Status CoordinatorState::Restore(const rpc::CoordinatorSnapshot& s, bool k
     e.duplicate_examples = se.duplicate_examples();
     e.releases = se.releases();
   }
+  // The same run: servers and workers that live on keep checking its id.
+  if (s.run_id() != 0) run_id_ = s.run_id();
   epochs_allowed_ = std::max(epochs_allowed_, s.epochs_allowed());
   stopped_ = s.stopped();
   lease_counters_ = {s.leases_granted(), s.leases_expired(), s.leases_completed()};

@@ -3,12 +3,22 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 
 #include "absl/strings/str_format.h"
 #include "common/rpc_util.h"
 #include "common/shard_map.h"
 
 namespace psrec {
+namespace {
+
+uint64_t NewRunId() {
+  std::random_device entropy;
+  const uint64_t id = (uint64_t{entropy()} << 32) | entropy();
+  return id == 0 ? 1 : id;
+}
+
+}  // namespace
 
 CoordinatorState::CoordinatorState(rpc::RunConfig config, uint32_t expected_servers,
                                    LeaseOptions lease)
@@ -18,7 +28,8 @@ CoordinatorState::CoordinatorState(rpc::RunConfig config, uint32_t expected_serv
       consistency_(ParseConsistency(config_.consistency()).value_or(Consistency::kAsp)),
       epochs_(lease.epochs),
       epochs_allowed_(lease.gated ? 1 : lease.epochs),
-      clocks_(AllowedLead(consistency_, config_.staleness())) {
+      clocks_(AllowedLead(consistency_, config_.staleness())),
+      run_id_(NewRunId()) {
   for (EpochState& e : epochs_) e.shards.resize(lease_.data_shards);
   server_addresses_.resize(expected_servers_);
   server_metrics_ports_.resize(expected_servers_);
@@ -33,6 +44,7 @@ absl::StatusOr<rpc::RegisterResponse> CoordinatorState::Register(const rpc::Regi
   absl::MutexLock lock(&mu_);
   rpc::RegisterResponse resp;
   resp.set_expected_servers(expected_servers_);
+  resp.set_run_id(run_id_);
   *resp.mutable_config() = config_;
   switch (req.role()) {
     case rpc::ROLE_SERVER: {
@@ -154,6 +166,7 @@ rpc::ShardMapResponse CoordinatorState::GetShardMap() const {
 
 void CoordinatorState::FillMap(rpc::ShardMap* m) const {
   m->set_version(map_version_);
+  m->set_run_id(run_id_);
   for (const auto& a : server_addresses_) m->add_server_addresses(a);
   for (uint64_t p : ring_positions_) m->add_ring_positions(p);
   for (uint32_t o : ring_owners_) m->add_ring_owners(o);

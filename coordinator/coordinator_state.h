@@ -170,6 +170,8 @@ class CoordinatorState {
   absl::CondVar clock_advanced_;  // a clock finished or a worker left
   // Primaries and backups of the logical shards; set with the first map.
   std::optional<ShardAssignment> assignment_ ABSL_GUARDED_BY(mu_);
+  // rpc::ShardMap.run_id: random and nonzero; Restore() puts back the saved one.
+  uint64_t run_id_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace psrec

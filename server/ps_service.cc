@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/rpc_util.h"
+#include "common/run_fence.h"
 
 namespace psrec {
 namespace {
@@ -30,6 +31,12 @@ void ParameterServerService::SetShard(std::unique_ptr<ShardState> shard) {
 
 ShardState* ParameterServerService::shard() const {
   return shard_ptr_.load(std::memory_order_acquire);
+}
+
+grpc::Status ParameterServerService::CheckRun(uint64_t request_run) {
+  grpc::Status s = CheckRunId(request_run, run_id_.load(std::memory_order_acquire));
+  if (!s.ok()) rejected_.fetch_add(1, std::memory_order_relaxed);
+  return s;
 }
 
 grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
@@ -67,6 +74,7 @@ grpc::Status ParameterServerService::Validate(uint32_t version, uint32_t table,
 
 grpc::Status ParameterServerService::Pull(grpc::ServerContext* ctx, const rpc::PullRequest* req,
                                           rpc::PullResponse* resp) {
+  if (grpc::Status run = CheckRun(req->run_id()); !run.ok()) return run;
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Pull(ctx, req, resp);
   EmbeddingTable* table = nullptr;
   if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
@@ -97,6 +105,7 @@ grpc::Status ParameterServerService::Pull(grpc::ServerContext* ctx, const rpc::P
 
 grpc::Status ParameterServerService::Push(grpc::ServerContext* ctx, const rpc::PushRequest* req,
                                           rpc::PushResponse* resp) {
+  if (grpc::Status run = CheckRun(req->run_id()); !run.ok()) return run;
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Push(ctx, req, resp);
   EmbeddingTable* table = nullptr;
   if (auto st = Validate(req->protocol_version(), req->table(), req->keys(), &table); !st.ok()) {
@@ -216,6 +225,7 @@ grpc::Status ParameterServerService::Stats(grpc::ServerContext* ctx, const rpc::
 
 grpc::Status ParameterServerService::Save(grpc::ServerContext* ctx, const rpc::SaveRequest* req,
                                           rpc::SaveResponse* resp) {
+  if (grpc::Status run = CheckRun(req->run_id()); !run.ok()) return run;
   if (PsRequestRouter* r = router_.load(std::memory_order_acquire)) return r->Save(ctx, req, resp);
   ShardState* s = shard();
   if (s == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not configured");

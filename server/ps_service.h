@@ -35,6 +35,9 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   // Replication: Pull, Push, Stats and Save go to `router` (which outlives
   // this service) instead of a shard of its own.
   void set_router(PsRequestRouter* router) { router_.store(router, std::memory_order_release); }
+  // rpc::ShardMap.run_id of this server's run (from its registration): pulls,
+  // pushes and saves of another run are refused (common/run_fence.h).
+  void set_run_id(uint64_t id) { run_id_.store(id, std::memory_order_release); }
   // Which pushes this service applied (replication copies it to a joiner).
   PushDedupWindow& dedup() { return dedup_; }
 
@@ -54,6 +57,8 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
 
  private:
   ShardState* shard() const;
+  // CheckRunId against this server's run, counting a refusal.
+  grpc::Status CheckRun(uint64_t request_run);
   // Validates version, table and key array; counts and returns the error.
   grpc::Status Validate(uint32_t version, uint32_t table, const std::string& keys,
                         EmbeddingTable** out);
@@ -62,6 +67,7 @@ class ParameterServerService final : public rpc::ParameterServer::Service {
   std::unique_ptr<ShardState> shard_ ABSL_GUARDED_BY(mu_);
   std::atomic<ShardState*> shard_ptr_{nullptr};
   std::atomic<PsRequestRouter*> router_{nullptr};
+  std::atomic<uint64_t> run_id_{0};
   // Pushes applied, by (worker_id, seq): retries are applied once.
   PushDedupWindow dedup_;
   ShutdownSignal* shutdown_;

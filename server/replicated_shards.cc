@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/rpc_util.h"
+#include "common/run_fence.h"
 
 namespace psrec {
 namespace {
@@ -114,7 +115,8 @@ bool ReplicatedShards::ApplyMap(const rpc::ShardMap& map) {
           r->installed = false;
         }
         copiers_.emplace_back(&ReplicatedShards::CopyFromPrimary, this, j, r,
-                              map.server_addresses(map.shard_primaries(j)), map.version());
+                              map.server_addresses(map.shard_primaries(j)), map.version(),
+                              map.run_id());
       }
     }
     if (primary && !was_primary && !first) {
@@ -227,7 +229,9 @@ grpc::Status ReplicatedShards::ForwardToBackup(const rpc::PushRequest& req, uint
       grpc::Status s = stub->Forward(&ctx, fwd, &fwd_resp);
       if (s.ok()) continue;
       again = true;
-      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      // A server of another run at the backup's address: the backup is gone,
+      // as if unreachable (dropped below).
+      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION && !IsOtherRunRefusal(s)) {
         // The target has another map: fetch the coordinator's and send again
         // (duplicates are dropped), or learn that this server is no longer
         // the primary.
@@ -280,6 +284,7 @@ grpc::Status ReplicatedShards::Forward(grpc::ServerContext* ctx, const rpc::Push
   Replica* shard = nullptr;
   {
     absl::MutexLock lock(&mu_);
+    if (grpc::Status run = CheckRunId(req->run_id(), map_.run_id()); !run.ok()) return run;
     if (req->map_version() != map_.version()) {
       return grpc::Status(
           grpc::StatusCode::FAILED_PRECONDITION,
@@ -315,6 +320,7 @@ grpc::Status ReplicatedShards::Copy(grpc::ServerContext* ctx, const rpc::Replica
   Replica* shard = nullptr;
   {
     absl::MutexLock lock(&mu_);
+    if (grpc::Status run = CheckRunId(req->run_id(), map_.run_id()); !run.ok()) return run;
     auto it = shards_.find(req->logical_shard());
     if (PrimaryOf(map_, req->logical_shard()) != me_ || it == shards_.end() ||
         JoiningOf(map_, req->logical_shard()) != static_cast<int32_t>(req->joiner())) {
@@ -368,7 +374,8 @@ grpc::Status ReplicatedShards::Copy(grpc::ServerContext* ctx, const rpc::Replica
 }
 
 void ReplicatedShards::CopyFromPrimary(uint32_t shard, Replica* replica,
-                                       std::string primary_address, uint64_t version) {
+                                       std::string primary_address, uint64_t version,
+                                       uint64_t run_id) {
   const absl::Time start = absl::Now();
   auto stub = rpc::Replica::NewStub(MakeChannel(primary_address, rpc_));
   grpc::ClientContext ctx;
@@ -377,6 +384,7 @@ void ReplicatedShards::CopyFromPrimary(uint32_t shard, Replica* replica,
   req.set_logical_shard(shard);
   req.set_joiner(me_);
   req.set_map_version(version);
+  req.set_run_id(run_id);
   auto reader = stub->Copy(&ctx, req);
   rpc::ReplicaCopyChunk chunk;
   uint64_t rows = 0;

@@ -96,7 +96,7 @@ class ReplicatedShards final : public PsRequestRouter, public rpc::Replica::Serv
   // Joiner side: copies `shard` from its primary, then reports to the
   // coordinator.
   void CopyFromPrimary(uint32_t shard, Replica* replica, std::string primary_address,
-                       uint64_t version);
+                       uint64_t version, uint64_t run_id);
   rpc::Replica::Stub* BackupStub(uint32_t server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   rpc::RunConfig config_;

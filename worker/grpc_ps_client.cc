@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "common/rpc_util.h"
+#include "common/run_fence.h"
 
 namespace psrec {
 namespace {
@@ -30,28 +31,33 @@ struct Call {
   grpc::Status status;
 };
 
-// Fencing fields exist on pulls and pushes only.
-void SetRoute(rpc::PullRequest* r, uint64_t version, uint32_t shard) {
+// Fencing fields: the run on pulls, pushes and saves; the map version and
+// logical shard on pulls and pushes.
+void SetRoute(rpc::PullRequest* r, uint64_t run, uint64_t version, uint32_t shard) {
+  r->set_run_id(run);
   r->set_map_version(version);
   r->set_logical_shard(shard);
 }
-void SetRoute(rpc::PushRequest* r, uint64_t version, uint32_t shard) {
+void SetRoute(rpc::PushRequest* r, uint64_t run, uint64_t version, uint32_t shard) {
+  r->set_run_id(run);
   r->set_map_version(version);
   r->set_logical_shard(shard);
 }
-void SetRoute(rpc::PullBatchRequest* r, uint64_t version, uint32_t shard) {
-  for (auto& sub : *r->mutable_requests()) SetRoute(&sub, version, shard);
+void SetRoute(rpc::PullBatchRequest* r, uint64_t run, uint64_t version, uint32_t shard) {
+  for (auto& sub : *r->mutable_requests()) SetRoute(&sub, run, version, shard);
 }
-void SetRoute(rpc::PushBatchRequest* r, uint64_t version, uint32_t shard) {
-  for (auto& sub : *r->mutable_requests()) SetRoute(&sub, version, shard);
+void SetRoute(rpc::PushBatchRequest* r, uint64_t run, uint64_t version, uint32_t shard) {
+  for (auto& sub : *r->mutable_requests()) SetRoute(&sub, run, version, shard);
 }
+void SetRoute(rpc::SaveRequest* r, uint64_t run, uint64_t, uint32_t) { r->set_run_id(run); }
 template <typename Req>
-void SetRoute(Req*, uint64_t, uint32_t) {}
+void SetRoute(Req*, uint64_t, uint64_t, uint32_t) {}
 
-// A server's refusal of a shard it does not hold in its map (fencing).
+// A server's refusal of a shard it does not hold in its map, or of a run it
+// does not belong to (fencing): a newer map may route elsewhere.
 bool IsFencingRefusal(const grpc::Status& s) {
   return s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
-         absl::StrContains(s.error_message(), "shard map version");
+         (absl::StrContains(s.error_message(), "shard map version") || IsOtherRunRefusal(s));
 }
 
 }  // namespace
@@ -70,6 +76,7 @@ struct GrpcPsClient::Group {
 struct GrpcPsClient::Route {
   uint32_t server = 0;
   uint64_t version = 0;
+  uint64_t run = 0;
   std::shared_ptr<rpc::ParameterServer::Stub> stub;
   std::string address;
 };
@@ -114,6 +121,7 @@ absl::Status GrpcPsClient::InstallMap(const rpc::ShardMap& map) {
   if (version_ != 0 && map.version() <= version_) return absl::OkStatus();
   ring_ = std::move(*ring);
   version_ = map.version();
+  run_id_ = map.run_id();
   primaries_ = std::move(primaries);
   alive_.assign(n, true);
   for (int i = 0; i < map.server_alive_size() && i < static_cast<int>(n); ++i) {
@@ -150,6 +158,7 @@ GrpcPsClient::Route GrpcPsClient::RouteOf(uint32_t shard, uint32_t server) const
   absl::MutexLock lock(&mu_);
   Route r;
   r.version = version_;
+  r.run = run_id_;
   r.server = server;
   if (shard != kNoShard) {
     r.server = shard < primaries_.size() ? primaries_[shard] : shard;
@@ -185,7 +194,7 @@ absl::Status GrpcPsClient::RunAll(std::vector<CallT>& calls, const char* what, I
       Route route = RouteOf(c.shard, c.server);
       c.server = route.server;
       c.stub = std::move(route.stub);
-      SetRoute(&c.req, route.version, c.shard);
+      SetRoute(&c.req, route.run, route.version, c.shard);
       c.ctx = std::make_unique<grpc::ClientContext>();
       SetDeadline(c.ctx.get(), kRequestTimeout);
       issue(c.stub.get(), c.ctx.get(), &c.req, &c.resp, [&c, &counter](grpc::Status s) {

@@ -5,7 +5,8 @@
 // with an error naming the server's address.
 // Replication: keys map to logical shards (the ring's owners) and each shard
 // to its primary server; every request names the map version and the logical
-// shard (fencing). On UNAVAILABLE or a fencing refusal the client fetches the
+// shard (fencing), and the run (the map's run_id: a server of another run at a
+// re-used address refuses it). On UNAVAILABLE or a fencing refusal the client fetches the
 // map again (set_map_source) and re-routes. Each push call carries (worker
 // id, seq) and keeps its seq across retries and re-routes, so the servers
 // apply it once.
@@ -107,6 +108,7 @@ class GrpcPsClient : public PsClient {
   mutable absl::Mutex mu_;
   Ring ring_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t run_id_ ABSL_GUARDED_BY(mu_) = 0;  // the map's: sent on every request
   std::vector<uint32_t> primaries_ ABSL_GUARDED_BY(mu_);  // by logical shard
   std::vector<bool> alive_ ABSL_GUARDED_BY(mu_);          // by server
   std::vector<std::string> addresses_ ABSL_GUARDED_BY(mu_);

@@ -83,6 +83,38 @@ TEST(CoordinatorSnapshot, RestartKeepsProgressAndMembershipAndFreesLeases) {
   EXPECT_EQ(status.coverage(0).expected_examples(), 500u);  // 100 positives x (1 + 4)
 }
 
+// Servers and workers that outlive a coordinator's restart keep checking
+// the run id they registered with (common/run_fence.h).
+TEST(CoordinatorSnapshot, ARestartedCoordinatorKeepsTheRunId) {
+  CoordinatorState a(Config(), 1, Leases());
+  Progress(&a);
+  const rpc::ShardMapResponse map = a.GetShardMap();
+  ASSERT_TRUE(map.ready());
+  const uint64_t run = map.map().run_id();
+  EXPECT_NE(run, 0u);
+  rpc::RegisterRequest worker;
+  worker.set_protocol_version(kProtocolVersion);
+  worker.set_role(rpc::ROLE_WORKER);
+  auto reg = a.Register(worker);
+  ASSERT_TRUE(reg.ok());
+  EXPECT_EQ(reg->run_id(), run);
+
+  CoordinatorState other(Config(), 1, Leases());
+  Progress(&other);
+  EXPECT_NE(other.GetShardMap().map().run_id(), run) << "two runs share an id";
+
+  const std::string path = TempPath("run_id.pscs");
+  ASSERT_TRUE(WriteCoordinatorSnapshot(path, a.Snapshot()).ok());
+  auto snap = ReadCoordinatorSnapshot(path);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  CoordinatorState restarted(Config(), 1, Leases());
+  ASSERT_TRUE(restarted.Restore(*snap, /*keep_membership=*/true).ok());
+  EXPECT_EQ(restarted.GetShardMap().map().run_id(), run);
+  auto again = restarted.Register(worker);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->run_id(), run);
+}
+
 TEST(CoordinatorSnapshot, ResumeStartsMembershipAfresh) {
   CoordinatorState a(Config(), 1, Leases());
   Progress(&a);
