@@ -75,6 +75,13 @@ LrScheduleOptions LrScheduleFromConfig(const rpc::RunConfig& c) {
   return o;
 }
 
+RecencyOptions RecencyFromConfig(const rpc::RunConfig& c) {
+  RecencyOptions o;
+  o.weight = c.recency_weight();
+  if (c.recency_halflife() > 0) o.halflife = c.recency_halflife();
+  return o;
+}
+
 absl::Status CheckSyncEvery(const rpc::RunConfig& c) {
   if (c.sync_every() == 0) return absl::OkStatus();
   const std::string flag = absl::StrFormat("--sync_every=%d", c.sync_every());
@@ -98,6 +105,12 @@ absl::Status CheckSyncEvery(const rpc::RunConfig& c) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s takes no --replicas=%d (windows are not combined with replication yet)", flag,
         c.replicas()));
+  }
+  if (c.recency_weight() > 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s takes no --recency_weight=%g (a window's own steps are unweighted); pass "
+        "--recency_weight=0",
+        flag, c.recency_weight()));
   }
   return absl::OkStatus();
 }

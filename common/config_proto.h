@@ -8,6 +8,7 @@
 
 #include "common/data_reader.h"
 #include "common/lr_schedule.h"
+#include "common/recency.h"
 #include "common/model_spec.h"
 #include "proto/psrec.pb.h"
 
@@ -23,6 +24,7 @@ ReaderOptions ReaderOptionsFromConfig(const rpc::RunConfig& config);
 // The run's learning-rate schedule; an unknown schedule name reads as
 // constant (flags reject it before any config is built).
 LrScheduleOptions LrScheduleFromConfig(const rpc::RunConfig& config);
+RecencyOptions RecencyFromConfig(const rpc::RunConfig& config);
 // Whether the run can train in windows (sync_every > 0, worker/windowed_mf.h):
 // mf rating with sgd, asp, no replicas. InvalidArgument naming the flag
 // that rules it out; OK when sync_every is 0.

@@ -76,6 +76,11 @@ absl::StatusOr<ModelDefaults> DefaultsFor(const std::string& model) {
     d.lr = 0.002f;
     d.l2 = 0.00005f;
     d.average_epochs = 8;
+    // A user's latest interactions weigh more (common/recency.h): the next
+    // item is what the ranking protocol asks for. On ml-100k-loo, seeds 4-6:
+    // HR@10 0.681 -> 0.712 (README "Recency weighting").
+    d.recency_weight = 4.0f;
+    d.recency_halflife = 7.0f;
     return d;
   }
   if (model == "mf") {

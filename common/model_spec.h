@@ -74,6 +74,8 @@ struct ModelDefaults {
   uint32_t average_epochs = 0;   // the model is the mean of the last N epochs
   bool implicit_feedback = false;  // rating models: SVD++'s implicit term
   float implicit_l2 = -1.0f;       // < 0: the same as l2
+  float recency_weight = 0.0f;     // common/recency.h; 0: off
+  float recency_halflife = 7.0f;
 };
 // ModelDefaults::pretrain_epochs meaning "every epoch of the run".
 inline constexpr uint32_t kAllEpochs = 0xffffffffu;

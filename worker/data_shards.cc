@@ -24,18 +24,25 @@ absl::Status DataShards::Add(absl::Span<const Interaction> rows, ShardRows* one_
     ShardRows& shard =
         one_shard != nullptr ? *one_shard : *buckets_[DataShardOf(x.user, num_shards_)];
     shard.push_back({*user, *item, x.rating});
+    if (recency_.enabled()) shard.push_timestamp(x.timestamp);
   }
   held_ += rows.size();
   return absl::OkStatus();
 }
 
+void DataShards::FinishRecency() {
+  for (auto& [s, rows] : shards_) rows.FinishRecency(recency_);
+}
+
 absl::StatusOr<std::unique_ptr<DataShards>> DataShards::FromInteractions(
-    std::vector<Interaction> train, uint32_t num_shards) {
+    std::vector<Interaction> train, uint32_t num_shards, const RecencyOptions& recency) {
   auto d = std::unique_ptr<DataShards>(new DataShards());
   d->num_shards_ = std::max<uint32_t>(1, num_shards);
+  d->recency_ = recency;
   for (uint32_t s = 0; s < d->num_shards_; ++s) d->buckets_.push_back(&d->shards_[s]);
   if (auto s = d->Add(train, nullptr); !s.ok()) return s;
   train = std::vector<Interaction>();
+  d->FinishRecency();
   d->users_.Seal();
   d->items_.Seal();
   return d;
@@ -45,12 +52,14 @@ absl::StatusOr<std::unique_ptr<DataShards>> DataShards::FromTrainingFile(
     const rpc::RunConfig& config) {
   auto d = std::unique_ptr<DataShards>(new DataShards());
   d->num_shards_ = std::max<uint32_t>(1, config.data_shards());
+  d->recency_ = RecencyFromConfig(config);
   for (uint32_t s = 0; s < d->num_shards_; ++s) d->buckets_.push_back(&d->shards_[s]);
   DataShards* shards = d.get();
   absl::Status s = StreamInteractions(
       config.train_path(), ReaderOptionsFromConfig(config),
       [shards](absl::Span<const Interaction> rows) { return shards->Add(rows, nullptr); });
   if (!s.ok()) return s;
+  d->FinishRecency();
   d->users_.Seal();
   d->items_.Seal();
   return d;
@@ -70,6 +79,7 @@ absl::StatusOr<std::unique_ptr<DataShards>> DataShards::FromPartFiles(
   d->num_shards_ = config.data_shards();
   d->part_paths_ = std::move(*parts);
   d->config_ = config;
+  d->recency_ = RecencyFromConfig(config);
   return d;
 }
 
@@ -93,6 +103,8 @@ absl::StatusOr<ShardView> DataShards::Shard(uint32_t s, bool* first_read) {
   }
   spdlog::info("data shard {}: read {} ({} interactions)", s, part_paths_[s], part.size());
   *first_read = true;
+  // A user spread over several parts is weighted within each part.
+  part.FinishRecency(recency_);
   return View(shards_.emplace(s, std::move(part)).first->second);
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/dataset.h"
+#include "common/recency.h"
 #include "proto/psrec.pb.h"
 #include "worker/shard_rows.h"
 
@@ -29,8 +30,9 @@ class DataShards {
  public:
   // Buckets `train` (the run's training part, validation removed) and
   // frees it.
+  // `recency`: per-row weights (common/recency.h), computed per shard.
   static absl::StatusOr<std::unique_ptr<DataShards>> FromInteractions(
-      std::vector<Interaction> train, uint32_t num_shards);
+      std::vector<Interaction> train, uint32_t num_shards, const RecencyOptions& recency = {});
   // Streams config.train_path() once into config.data_shards() buckets,
   // holding nothing but the compact rows (no validation split: with one,
   // read the split and use FromInteractions). Errors name FILE:LINE.
@@ -52,6 +54,8 @@ class DataShards {
  private:
   DataShards() = default;
   absl::Status Add(absl::Span<const Interaction> rows, ShardRows* one_shard);
+  // Turns the shards' timestamps into recency weights.
+  void FinishRecency();
   ShardView View(const ShardRows& rows) const { return ShardView(&rows, &users_, &items_); }
 
   uint32_t num_shards_ = 0;
@@ -63,6 +67,7 @@ class DataShards {
   std::vector<ShardRows*> buckets_;      // eager: shards_ by index, for Add()
   std::vector<std::string> part_paths_;  // lazy: the part file of each shard
   rpc::RunConfig config_;
+  RecencyOptions recency_;
 };
 
 }  // namespace psrec

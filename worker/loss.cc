@@ -36,21 +36,23 @@ const char* LossName(Loss loss) {
   return "?";
 }
 
-double LossAndGradient(Loss loss, const float* s, const float* y, int n, float* d) {
+double LossAndGradient(Loss loss, const float* s, const float* y, int n, float* d,
+                       const float* w) {
+  auto weight = [w](int r) { return w != nullptr ? static_cast<double>(w[r]) : 1.0; };
   double sum = 0;
   switch (loss) {
     case Loss::kLogistic:
       for (int r = 0; r < n; ++r) {
-        sum += Softplus(s[r]) - y[r] * static_cast<double>(s[r]);
-        d[r] = static_cast<float>((Sigmoid(s[r]) - y[r]) / n);
+        sum += weight(r) * (Softplus(s[r]) - y[r] * static_cast<double>(s[r]));
+        d[r] = static_cast<float>(weight(r) * (Sigmoid(s[r]) - y[r]) / n);
       }
       return n > 0 ? sum / n : 0.0;
     case Loss::kBpr: {
       const int pairs = n / 2;
       for (int k = 0; k < pairs; ++k) {
         const double margin = static_cast<double>(s[k]) - s[pairs + k];
-        sum += Softplus(-margin);
-        const double g = -Sigmoid(-margin) / pairs;
+        sum += weight(k) * Softplus(-margin);
+        const double g = -weight(k) * Sigmoid(-margin) / pairs;
         d[k] = static_cast<float>(g);
         d[pairs + k] = static_cast<float>(-g);
       }
@@ -59,8 +61,8 @@ double LossAndGradient(Loss loss, const float* s, const float* y, int n, float* 
     case Loss::kSquared:
       for (int r = 0; r < n; ++r) {
         const double e = static_cast<double>(s[r]) - y[r];
-        sum += e * e;
-        d[r] = static_cast<float>(2.0 * e / n);
+        sum += weight(r) * e * e;
+        d[r] = static_cast<float>(weight(r) * 2.0 * e / n);
       }
       return n > 0 ? sum / n : 0.0;
   }

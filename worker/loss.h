@@ -24,9 +24,11 @@ absl::StatusOr<Loss> ParseLoss(const std::string& name, const std::string& task)
 const char* LossName(Loss loss);
 
 // `n` rows of scores and labels (labels unused by bpr; n must be even for
-// bpr). Writes d(mean loss)/d score into `d_scores`.
+// bpr). Writes d(mean loss)/d score into `d_scores`. With `weights` (one per
+// row; bpr reads those of rows [0, P)) the loss is the mean of weight x
+// each example's loss.
 double LossAndGradient(Loss loss, const float* scores, const float* labels, int n,
-                       float* d_scores);
+                       float* d_scores, const float* weights = nullptr);
 
 }  // namespace psrec
 

@@ -144,12 +144,13 @@ double Model::ForwardBackward(const BatchView& b, Loss loss, BatchGrads* g, bool
     for (int k = 0; k < heads; ++k) {
       head_score = p.scores - (spec_.alpha * p.heads.col(0) + (1 - spec_.alpha) * p.heads.col(1)) +
                    p.heads.col(k);
-      mean_loss += LossAndGradient(loss, head_score.data(), b.labels, n, d_head.data());
+      mean_loss += LossAndGradient(loss, head_score.data(), b.labels, n, d_head.data(),
+                                   b.weights);
       d_heads.col(k) = d_head;
       d += d_head;
     }
   } else {
-    mean_loss = LossAndGradient(loss, p.scores.data(), b.labels, n, d.data());
+    mean_loss = LossAndGradient(loss, p.scores.data(), b.labels, n, d.data(), b.weights);
     if (heads == 1) d_heads.col(0) = d;
     if (heads == 2) {
       d_heads.col(0) = spec_.alpha * d;

@@ -26,6 +26,9 @@ struct BatchView {
   const float* users = nullptr;
   const float* items = nullptr;
   const float* labels = nullptr;  // 0/1 for logistic loss, ratings for squared
+  // Per-example loss weights (recency weighting; bpr: of pair k, rows k and
+  // P + k alike); nullptr: every example weighs 1.
+  const float* weights = nullptr;
   std::vector<const float*> dense;
   uint64_t dropout_seed = 0;  // != 0: training, dropout on (if configured)
 };

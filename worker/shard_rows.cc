@@ -20,4 +20,13 @@ absl::StatusOr<uint32_t> IdTable::Intern(uint64_t id) {
   return it->second;
 }
 
+void ShardRows::FinishRecency(const RecencyOptions& o) {
+  if (o.enabled() && timestamps_.size() == size_) {
+    std::vector<uint32_t> users(size_);
+    for (size_t i = 0; i < size_; ++i) users[i] = (*this)[i].user;
+    weights_ = RecencyWeights(users, timestamps_, o);
+  }
+  timestamps_ = std::vector<int64_t>();
+}
+
 }  // namespace psrec

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/recency.h"
 
 namespace psrec {
 
@@ -55,9 +56,18 @@ class ShardRows {
   }
   size_t size() const { return size_; }
 
+  // Recency weighting (common/recency.h): while loading, the timestamp of
+  // each row pushed; then FinishRecency turns them into per-row weights (4
+  // bytes a row, only when weighting is on) and frees them.
+  void push_timestamp(int64_t t) { timestamps_.push_back(t); }
+  void FinishRecency(const RecencyOptions& o);
+  float weight(size_t i) const { return weights_.empty() ? 1.0f : weights_[i]; }
+
  private:
   std::vector<std::unique_ptr<ShardRow[]>> blocks_;
   size_t size_ = 0;
+  std::vector<int64_t> timestamps_;
+  std::vector<float> weights_;  // empty: every row weighs 1
 };
 
 // One data shard as the trainer and the negative sampler read it: rows with
@@ -71,6 +81,8 @@ class ShardView {
   uint64_t user(size_t i) const { return users_->id((*rows_)[i].user); }
   uint64_t item(size_t i) const { return items_->id((*rows_)[i].item); }
   float rating(size_t i) const { return (*rows_)[i].rating; }
+  // The row's recency weight (1 without recency weighting).
+  float weight(size_t i) const { return rows_->weight(i); }
   const ShardRow& row(size_t i) const { return (*rows_)[i]; }
   const IdTable& users() const { return *users_; }
   const IdTable& items() const { return *items_; }

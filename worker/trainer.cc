@@ -17,6 +17,7 @@ Trainer::Trainer(const rpc::RunConfig& config, const Model* model, PsClient* ps,
       // worker_main refuses a config whose loss does not parse.
       loss_(ParseLoss(config.loss(), config.task()).value_or(Loss::kLogistic)),
       schedule_(LrScheduleFromConfig(config)),
+      recency_(RecencyFromConfig(config).enabled()),
       slots_{BatchSlot(model, ps, implicit), BatchSlot(model, ps, implicit)} {}
 
 void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool pairwise,
@@ -25,6 +26,8 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
   slot->users.clear();
   slot->items.clear();
   slot->labels.clear();
+  slot->weights.clear();
+  const bool weighted = recency_;
   const bool identity = example_row_.empty();
   auto row_of = [&](uint32_t e) -> size_t { return identity ? e : example_row_[e]; };
   for (size_t i = begin; i < end; ++i) {
@@ -34,6 +37,8 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
     const uint32_t item = identity ? kPositive : example_item_[e];
     slot->items.push_back(pairwise || item == kPositive ? shard.item(row) : sampler_->item(item));
     if (!pairwise) slot->labels.push_back(!ranking ? shard.rating(row) : item == kPositive);
+    // A sampled negative weighs what its positive does.
+    if (weighted) slot->weights.push_back(shard.weight(row));
   }
   if (pairwise) {
     // Rows [0, P) positives, row P + k the negative of row k (worker/loss.h).
@@ -43,6 +48,10 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
       slot->items.push_back(sampler_->item(example_item_[e]));
     }
     slot->labels.assign(slot->users.size(), 0.0f);
+    if (weighted) {
+      const size_t pairs = slot->weights.size();
+      for (size_t k = 0; k < pairs; ++k) slot->weights.push_back(slot->weights[k]);
+    }
   }
 }
 
@@ -138,6 +147,7 @@ absl::StatusOr<ShardResult> Trainer::TrainShard(const ShardView& shard, uint32_t
     // Waits for the next batch's pull on every way out of this iteration.
     auto wait_next = [this] { return prefetch_.Wait(); };
     BatchView view = slot.assembler.View(slot.labels.data());
+    if (!slot.weights.empty()) view.weights = slot.weights.data();
     // Dropout masks from (seed, epoch, shard, batch): reruns are identical.
     view.dropout_seed = Mix64(Mix64(config_.seed() ^ Mix64(epoch + 1)) ^
                               Mix64((static_cast<uint64_t>(shard_id) << 32) ^ ++batch_index)) |

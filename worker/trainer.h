@@ -70,6 +70,7 @@ class Trainer {
   const NegativeSampler* sampler_;
   const Loss loss_;
   const LrSchedule schedule_;
+  const bool recency_;  // recency weighting on: batches carry the rows' weights
   // One batch's ids, labels and pulled rows. Two of them: the next batch is
   // pulled while this one computes and pushes.
   struct BatchSlot {
@@ -78,6 +79,7 @@ class Trainer {
     BatchAssembler assembler;
     std::vector<uint64_t> users, items;
     std::vector<float> labels;
+    std::vector<float> weights;  // recency weights per example; empty: none
   };
   // Fills `slot` with the examples order_[begin, end) of `shard` (pairwise:
   // positives then their negatives).

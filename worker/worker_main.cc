@@ -105,7 +105,8 @@ int RunWorker(const WorkerOptions& options) {
   } else {
     auto split = ReadTrainingData(config);
     if (!split.ok()) return Fail(split.status(), "training data");
-    auto all = DataShards::FromInteractions(std::move(split->train), config.data_shards());
+    auto all = DataShards::FromInteractions(std::move(split->train), config.data_shards(),
+                                           RecencyFromConfig(config));
     if (!all.ok()) return Fail(all.status(), "training data");
     shards = std::move(*all);
   }

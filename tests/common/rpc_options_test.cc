@@ -3,6 +3,7 @@
 #include "common/rpc_options.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -14,7 +15,12 @@ namespace {
 class RpcOptionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir();
+    // A directory of this test's own: ctest runs the fixture's tests as
+    // separate processes side by side, and one rewriting cert.pem while
+    // another reads it failed BadFilesAreNamed once.
+    dir_ = ::testing::TempDir() + "/rpc_options_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(dir_);
     cert_ = Write("cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     key_ = Write("key.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
     ca_ = Write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");

@@ -1,9 +1,11 @@
 #include "worker/data_shards.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -31,6 +33,64 @@ rpc::RunConfig PartConfig(const std::string& dir, uint32_t shards) {
   c.set_rating_col(-1);
   c.set_timestamp_col(-1);
   return c;
+}
+
+// Recency weights are computed per shard (a shard holds whole users) from
+// the rows' timestamps, streamed or bucketed alike; off, every row weighs 1.
+TEST(DataShardsTest, RowsCarryTheirUsersRecencyWeights) {
+  std::vector<Interaction> data;
+  for (uint64_t u = 1; u <= 6; ++u) {
+    for (int k = 0; k < 5; ++k) data.push_back({u, 100 + u * 10 + k, 1.0f, 1000 + 7 * k});
+  }
+  RecencyOptions recency;
+  recency.weight = 4;
+  recency.halflife = 2;
+  auto shards = DataShards::FromInteractions(data, 3, recency);
+  ASSERT_TRUE(shards.ok()) << shards.status();
+  // Every user has the same 5 timestamps: item 100 + 10u + k has 4 - k later ones.
+  std::vector<float> raw(5);
+  double mean = 0;
+  for (int k = 0; k < 5; ++k) {
+    raw[k] = 1 + 4 * std::exp2(-(4 - k) / 2.0f);
+    mean += raw[k] / 5;
+  }
+  size_t rows = 0;
+  for (const ShardView& view : (*shards)->HeldShards()) {
+    for (size_t i = 0; i < view.size(); ++i, ++rows) {
+      const int k = static_cast<int>(view.item(i) % 10);
+      EXPECT_NEAR(view.weight(i), raw[k] / mean, 1e-5) << "user " << view.user(i) << " k " << k;
+    }
+  }
+  EXPECT_EQ(rows, data.size());
+
+  const std::string dir = TempDir("recency");
+  {
+    std::ofstream f(dir + "/train.tsv");
+    for (const Interaction& x : data) f << x.user << "\t" << x.item << "\t1\t" << x.timestamp << "\n";
+  }
+  rpc::RunConfig c;
+  c.set_task("ranking");
+  c.set_train_path(dir + "/train.tsv");
+  c.set_data_shards(2);
+  c.set_header(-1);
+  c.set_user_col(-1);
+  c.set_item_col(-1);
+  c.set_rating_col(-1);
+  c.set_timestamp_col(-1);
+  c.set_recency_weight(4);
+  c.set_recency_halflife(2);
+  auto streamed = DataShards::FromTrainingFile(c);
+  ASSERT_TRUE(streamed.ok()) << streamed.status();
+  for (const ShardView& view : (*streamed)->HeldShards()) {
+    for (size_t i = 0; i < view.size(); ++i) {
+      EXPECT_NEAR(view.weight(i), raw[view.item(i) % 10] / mean, 1e-5);
+    }
+  }
+  auto plain = DataShards::FromInteractions(data, 3);
+  ASSERT_TRUE(plain.ok());
+  for (const ShardView& view : (*plain)->HeldShards()) {
+    for (size_t i = 0; i < view.size(); ++i) EXPECT_EQ(view.weight(i), 1.0f);
+  }
 }
 
 TEST(DataShardsTest, PartFileShardsAreReadOnFirstUseOnly) {

@@ -1,5 +1,6 @@
 #include "worker/models.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -424,6 +425,49 @@ TEST(ModelsTest, GmfLossAtZeroLogitIsLog2) {
   EXPECT_NEAR(g.users[1], -0.25f, 1e-7);
   EXPECT_NEAR(g.users[2], 0.25f, 1e-7);
   for (float x : g.items) EXPECT_EQ(x, 0.0f);  // p = 0
+}
+
+// Recency weighting: the loss is the mean of weight x each example's loss,
+// and its gradient (checked by finite differences) follows.
+TEST(ModelsTest, WeightedLossesWeighEachExample) {
+  const float scores[4] = {0.3f, -1.2f, 2.0f, 0.1f};
+  const float labels[4] = {1.0f, 0.0f, 4.0f, 2.5f};
+  const float weights[4] = {0.5f, 2.0f, 1.5f, 0.25f};
+  const float ones[4] = {1, 1, 1, 1};
+  for (Loss loss : {Loss::kLogistic, Loss::kBpr, Loss::kSquared}) {
+    SCOPED_TRACE(LossName(loss));
+    float d[4], d_one[4], d_plain[4];
+    const double weighted = LossAndGradient(loss, scores, labels, 4, d, weights);
+    EXPECT_DOUBLE_EQ(LossAndGradient(loss, scores, labels, 4, d_one, ones),
+                     LossAndGradient(loss, scores, labels, 4, d_plain));
+    for (int r = 0; r < 4; ++r) EXPECT_FLOAT_EQ(d_one[r], d_plain[r]);
+    // bpr weighs pair k by weights[k]: rows 0, 1 are the positives.
+    const int examples = loss == Loss::kBpr ? 2 : 4;
+    double expected = 0;
+    for (int k = 0; k < examples; ++k) {
+      float one_s[2], one_l[2] = {labels[k], 0}, one_d[2];
+      int n = 1;
+      one_s[0] = scores[k];
+      if (loss == Loss::kBpr) {
+        one_s[1] = scores[2 + k];
+        n = 2;
+      }
+      expected += weights[k] * LossAndGradient(loss, one_s, one_l, n, one_d);
+    }
+    EXPECT_NEAR(weighted, expected / examples, 1e-6);
+    for (int r = 0; r < 4; ++r) {
+      float up[4], down[4], scratch[4];
+      std::copy(scores, scores + 4, up);
+      std::copy(scores, scores + 4, down);
+      const float h = 1e-3f;
+      up[r] += h;
+      down[r] -= h;
+      const double numeric = (LossAndGradient(loss, up, labels, 4, scratch, weights) -
+                              LossAndGradient(loss, down, labels, 4, scratch, weights)) /
+                             (2 * h);
+      EXPECT_NEAR(d[r], numeric, 2e-3) << "row " << r;
+    }
+  }
 }
 
 TEST(ModelsTest, LossesAreStableForLargeScores) {
