@@ -93,7 +93,7 @@ ABSL_FLAG(double, recency_weight, -1,
           "interactions with one timestamp weigh the same, so data without timestamps is "
           "unweighted). Helps when the next interaction is what is predicted (the NCF "
           "leave-one-out protocol); 0: off (for random hold-outs). -1: the model's default "
-          "(neumf 4, others 0).");
+          "(gmf, mlp, neumf 4; mf, mf_mlp 0).");
 ABSL_FLAG(double, recency_halflife, 0,
           "Recency weighting: interactions over which the extra weight halves (0: the model's "
           "default, 7).");
@@ -746,12 +746,6 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
         "--average_epochs=%d: the parameters are averaged on the servers; --servers=0 keeps the "
         "last epoch's",
         o.config.average_epochs()));
-  }
-  if (o.servers == 0 && o.config.recency_weight() > 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--recency_weight=%g: --servers=0 trains unweighted (HOGWILD! MF); pass "
-        "--recency_weight=0 or use servers",
-        o.config.recency_weight()));
   }
   if (auto st = CheckReplicasFit(o.config, o.servers); !st.ok()) return st;
   // Rounds run only with asp and without replicas (README "Failure and

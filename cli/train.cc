@@ -152,6 +152,7 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
       "  \"examples_per_second\": %.1f,\n  \"servers\": %d,\n  \"workers\": %d,\n"
       "  \"dim\": %d,\n  \"batch_size\": %d,\n  \"lr\": %g,\n  \"optimizer\": \"%s\",\n"
       "  \"l2\": %g,\n  \"negatives\": %d,\n  \"seed\": %d,\n  \"average_epochs\": %d,\n"
+      "  \"recency_weight\": %g,\n  \"recency_halflife\": %g,\n"
       "  \"train\": \"%s\",\n%s%s"
       "  \"history\": [\n%s\n  ]\n}\n",
       task, config.model(), epochs.size(),
@@ -159,7 +160,8 @@ std::string MetricsJson(const TrainOptions& o, const rpc::RunConfig& config,
       final_epoch ? final_epoch->summary.loss() : 0.0, examples, seconds,
       seconds > 0 ? examples / seconds : 0.0, o.servers, o.workers, config.dim(),
       config.batch_size(), config.lr(), config.optimizer(), config.l2(), config.negatives(),
-      config.seed(), config.average_epochs(), config.train_path(),
+      config.seed(), config.average_epochs(), config.recency_weight(),
+      config.recency_halflife(), config.train_path(),
       ConsistencyJsonFields(config, last), server_fields,
       absl::StrJoin(history, ",\n"));
 }
@@ -431,6 +433,11 @@ int RunTrain(TrainOptions o, const std::vector<std::string>& user_flags) {
               config.epochs(), config.dim(), config.batch_size(), config.optimizer().c_str(),
               config.lr(), DescribeLrSchedule(LrScheduleFromConfig(config)).c_str(), o.servers,
               o.workers, DescribeConsistency(config).c_str());
+  if (config.recency_weight() > 0) {
+    std::printf("recency weighting: each user's latest interaction counts %g x, halving every "
+                "%g interactions back (--recency_weight=0: off)\n",
+                1 + config.recency_weight(), config.recency_halflife());
+  }
   if (validate) {
     std::string patience;
     if (config.early_stopping() > 0) {

@@ -72,6 +72,12 @@ int RunTrainInProcess(const TrainOptions& o, const TestSet& test) {
         "--servers=0 trains --model=mf only (got --model=%s); use --servers=1 or more",
         config.model())));
   }
+  if (config.recency_weight() > 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat(
+        "--recency_weight=%g: --servers=0 trains unweighted (HOGWILD! MF); pass "
+        "--recency_weight=0 or use servers",
+        config.recency_weight())));
+  }
   if (config.implicit_feedback()) {
     return Fail(absl::InvalidArgumentError(
         "--servers=0 does not support --implicit_feedback; use --servers=1 or more"));
