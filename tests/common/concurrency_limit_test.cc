@@ -82,7 +82,16 @@ TEST_P(ConcurrencyLimitTest, OneMoreThanTheLimitIsRefusedAndCounted) {
   for (int i = 0; i < static_cast<int>(holders.size()); ++i) {
     EXPECT_EQ(held[i], grpc::StatusCode::OK) << "held request " << i;
   }
-  EXPECT_EQ(CallStats(stub.get()), grpc::StatusCode::OK);
+  // The held calls' server threads go back to the quota just after their
+  // answers reach this client, so the first call after them may still find
+  // the limit taken (one failure in a full run, not reproduced in 40 runs
+  // under load). A freed limit lets a call through within a few tries.
+  grpc::StatusCode after = CallStats(stub.get());
+  for (int i = 0; i < 100 && after == grpc::StatusCode::RESOURCE_EXHAUSTED; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    after = CallStats(stub.get());
+  }
+  EXPECT_EQ(after, grpc::StatusCode::OK);
   (*server)->Shutdown();
 }
 
