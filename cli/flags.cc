@@ -464,7 +464,9 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
                                                               : recency_halflife);
   if (auto s = ValidateRecency(recency); !s.ok()) return s;
   c.set_recency_weight(recency.weight);
-  c.set_recency_halflife(recency.halflife);
+  // Stored only with a weight: a run without one has the same configuration
+  // as before the flag existed (checkpoints of such runs still resume).
+  if (recency.enabled()) c.set_recency_halflife(recency.halflife);
   c.set_mlp_dim(spec->mlp_dim);
   for (uint32_t w : spec->layers) c.add_layers(w);
   c.set_activation(spec->activation);

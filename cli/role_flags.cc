@@ -23,7 +23,7 @@ const FlagGroup kModel = {
      "optimizer",      "l2",        "init", "init_std",        "layers",       "mlp_dim",
      "activation",     "dropout",   "loss", "pretrain_epochs", "fusion_alpha", "dense_l2",
      "dense_lr_scale", "implicit_feedback", "implicit_l2", "negatives", "seed", "data_shards",
-     "average_epochs"}};
+     "average_epochs", "recency_weight", "recency_halflife"}};
 const FlagGroup kSchedule = {
     "learning-rate schedule, validation, early stopping",
     {"lr_schedule", "lr_decay_every", "lr_decay_rate", "lr_min_ratio", "warmup_epochs",

@@ -252,6 +252,7 @@ absl::Status CheckpointRounds::RunRound(uint64_t round) {
     req.set_dir(options_.dir);
     req.set_keep(options_.keep);
     req.set_last_complete_round(last_complete_.load());
+    req.set_run_id(snap.run_id());
     rpc::ShardCheckpointResponse resp;
     grpc::ClientContext ctx;
     SetDeadline(&ctx, absl::Seconds(300));

@@ -208,12 +208,14 @@ absl::Status CoordinatorState::Restore(const rpc::CoordinatorSnapshot& s, bool k
     e.duplicate_examples = se.duplicate_examples();
     e.releases = se.releases();
   }
-  // The same run: servers and workers that live on keep checking its id.
-  if (s.run_id() != 0) run_id_ = s.run_id();
   epochs_allowed_ = std::max(epochs_allowed_, s.epochs_allowed());
   stopped_ = s.stopped();
   lease_counters_ = {s.leases_granted(), s.leases_expired(), s.leases_completed()};
+  // A resumed run starts every process afresh under a new id, so the crashed
+  // run's stragglers are refused; a restarted coordinator's servers and
+  // workers live on and keep checking the id they have.
   if (!keep_membership) return absl::OkStatus();
+  if (s.run_id() != 0) run_id_ = s.run_id();
   // Servers and workers are still up: they keep their indexes and ids, and
   // count as seen now so that none is expired for the coordinator's absence.
   registered_servers_ = 0;

@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "common/rpc_util.h"
+#include "common/run_fence.h"
 #include "server/checkpoint_store.h"
 
 namespace psrec {
@@ -23,6 +24,7 @@ void CheckpointService::SetShard(const ShardState* shard) { shard_.store(shard);
 grpc::Status CheckpointService::WriteCheckpoint(grpc::ServerContext*,
                                                 const rpc::ShardCheckpointRequest* req,
                                                 rpc::ShardCheckpointResponse* resp) {
+  if (grpc::Status run = CheckRunId(req->run_id(), run_id_.load()); !run.ok()) return run;
   const ShardState* shard = shard_.load();
   if (shard == nullptr) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is not configured yet");

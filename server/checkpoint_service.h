@@ -22,6 +22,9 @@ class CheckpointService final : public rpc::ShardCheckpointer::Service {
 
   // Answers UNAVAILABLE until the shard is set (after any restore).
   void SetShard(const ShardState* shard);
+  // This server's run (rpc::ShardMap.run_id): another run's coordinator must
+  // not have its rounds written into its directory (common/run_fence.h).
+  void set_run_id(uint64_t id) { run_id_.store(id); }
   // The directory checkpoints of this server go to, given the coordinator's.
   std::string DirFor(const std::string& coordinator_dir) const {
     return own_dir_.empty() ? coordinator_dir : own_dir_;
@@ -42,6 +45,7 @@ class CheckpointService final : public rpc::ShardCheckpointer::Service {
   Counter* written_;
   absl::Mutex mu_;  // serializes writes
   std::atomic<const ShardState*> shard_{nullptr};
+  std::atomic<uint64_t> run_id_{0};
 };
 
 }  // namespace psrec

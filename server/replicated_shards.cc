@@ -81,6 +81,12 @@ absl::Status ReplicatedShards::Refresh() {
 bool ReplicatedShards::ApplyMap(const rpc::ShardMap& map) {
   absl::MutexLock lock(&mu_);
   if (map.version() <= map_.version()) return false;
+  if (map_.version() != 0 && map.run_id() != map_.run_id()) {
+    // Whoever answers at the coordinator's address now runs another run.
+    spdlog::error("shard map {} is of psrec run {:016x}, this server's run is {:016x}: ignored",
+                  map.version(), map.run_id(), map_.run_id());
+    return false;
+  }
   const bool first = map_.version() == 0;
   const uint32_t shards = static_cast<uint32_t>(map.shard_primaries_size());
   for (uint32_t j = 0; j < shards; ++j) {
@@ -219,6 +225,7 @@ grpc::Status ReplicatedShards::ForwardToBackup(const rpc::PushRequest& req, uint
         targets.emplace_back(joiner, BackupStub(static_cast<uint32_t>(joiner)));
       }
       fwd.set_map_version(map_.version());
+      fwd.set_run_id(map_.run_id());
     }
     if (targets.empty()) return grpc::Status::OK;  // degraded: nothing to wait for
     bool again = false;

@@ -113,6 +113,7 @@ int RunServer(const ServerOptions& options) {
   }
   SetLogRole(absl::StrCat("server ", reg->id()));
   service.set_run_id(reg->run_id());
+  checkpoints.set_run_id(reg->run_id());
   // With replicas, the backups keep the state (README "Failure and recovery"):
   // no checkpoint rounds, nothing to restore.
   const rpc::CheckpointRestorePoint& restore = reg->restore();

@@ -1,5 +1,7 @@
 #include "worker/grpc_ps_client.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -119,6 +121,12 @@ absl::Status GrpcPsClient::InstallMap(const rpc::ShardMap& map) {
   }
   absl::MutexLock lock(&mu_);
   if (version_ != 0 && map.version() <= version_) return absl::OkStatus();
+  if (version_ != 0 && map.run_id() != run_id_) {
+    // Whoever answers at the coordinator's address now runs another run.
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "shard map %d is of psrec run %016x, this client's run is %016x: ignored", map.version(),
+        map.run_id(), run_id_));
+  }
   ring_ = std::move(*ring);
   version_ = map.version();
   run_id_ = map.run_id();
@@ -141,7 +149,11 @@ bool GrpcPsClient::RefreshMap() {
   if (!map_source_) return false;
   auto map = map_source_();
   if (!map.ok()) return false;
-  return InstallMap(*map).ok();
+  if (auto s = InstallMap(*map); !s.ok()) {
+    spdlog::warn("{}", std::string(s.message()));
+    return false;
+  }
+  return true;
 }
 
 uint64_t GrpcPsClient::map_version() const {

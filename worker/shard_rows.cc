@@ -21,12 +21,16 @@ absl::StatusOr<uint32_t> IdTable::Intern(uint64_t id) {
 }
 
 void ShardRows::FinishRecency(const RecencyOptions& o) {
-  if (o.enabled() && timestamps_.size() == size_) {
-    std::vector<uint32_t> users(size_);
-    for (size_t i = 0; i < size_; ++i) users[i] = (*this)[i].user;
-    weights_ = RecencyWeights(users, timestamps_, o);
+  if (o.enabled() && timestamps_size_ == size_) {
+    weights_ = RecencyWeights(
+        size_, [this](size_t i) { return (*this)[i].user; },
+        [this](size_t i) {
+          return timestamp_blocks_[i >> kBlockShift][i & (kBlockRows - 1)];
+        },
+        o);
   }
-  timestamps_ = std::vector<int64_t>();
+  timestamp_blocks_ = std::vector<std::unique_ptr<int64_t[]>>();
+  timestamps_size_ = 0;
 }
 
 }  // namespace psrec

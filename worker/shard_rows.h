@@ -57,16 +57,24 @@ class ShardRows {
   size_t size() const { return size_; }
 
   // Recency weighting (common/recency.h): while loading, the timestamp of
-  // each row pushed; then FinishRecency turns them into per-row weights (4
-  // bytes a row, only when weighting is on) and frees them.
-  void push_timestamp(int64_t t) { timestamps_.push_back(t); }
+  // each row pushed, in blocks like the rows; then FinishRecency turns them
+  // into per-row weights (4 bytes a row, only when weighting is on) and
+  // frees them.
+  void push_timestamp(int64_t t) {
+    if ((timestamps_size_ & (kBlockRows - 1)) == 0) {
+      timestamp_blocks_.push_back(std::make_unique<int64_t[]>(kBlockRows));
+    }
+    timestamp_blocks_.back()[timestamps_size_ & (kBlockRows - 1)] = t;
+    ++timestamps_size_;
+  }
   void FinishRecency(const RecencyOptions& o);
   float weight(size_t i) const { return weights_.empty() ? 1.0f : weights_[i]; }
 
  private:
   std::vector<std::unique_ptr<ShardRow[]>> blocks_;
   size_t size_ = 0;
-  std::vector<int64_t> timestamps_;
+  std::vector<std::unique_ptr<int64_t[]>> timestamp_blocks_;
+  size_t timestamps_size_ = 0;
   std::vector<float> weights_;  // empty: every row weighs 1
 };
 

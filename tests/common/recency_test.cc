@@ -45,11 +45,14 @@ TEST(RecencyTest, UsersAreWeightedApartAndTiesShareAWeight) {
 }
 
 TEST(RecencyTest, DataWithoutTimestampsOrWithWeightingOffIsUnweighted) {
-  RecencyOptions on;
-  on.weight = 4;
   const std::vector<uint32_t> users = {1, 1, 2, 1};
   const std::vector<int64_t> no_times = {0, 0, 0, 0};
-  for (float w : RecencyWeights(users, no_times, on)) EXPECT_FLOAT_EQ(w, 1.0f);
+  // Exactly 1 for any weight (0.7, 1.9 and 2.4 once came out 0.99999994).
+  for (float weight : {0.7f, 1.9f, 2.4f, 4.0f, 123.4f}) {
+    RecencyOptions on;
+    on.weight = weight;
+    for (float w : RecencyWeights(users, no_times, on)) EXPECT_EQ(w, 1.0f) << weight;
+  }
   const std::vector<int64_t> times = {1, 2, 3, 4};
   for (float w : RecencyWeights(users, times, RecencyOptions{})) EXPECT_EQ(w, 1.0f);
 }

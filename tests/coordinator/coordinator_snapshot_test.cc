@@ -113,6 +113,18 @@ TEST(CoordinatorSnapshot, ARestartedCoordinatorKeepsTheRunId) {
   auto again = restarted.Register(worker);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->run_id(), run);
+
+  // A resumed run starts everyone afresh: a new id, so the crashed run's
+  // stragglers are refused.
+  CoordinatorState resumed(Config(), 1, Leases());
+  ASSERT_TRUE(resumed.Restore(*snap, /*keep_membership=*/false).ok());
+  rpc::RegisterRequest server;
+  server.set_protocol_version(kProtocolVersion);
+  server.set_role(rpc::ROLE_SERVER);
+  server.set_address("127.0.0.1:2");
+  ASSERT_TRUE(resumed.Register(server).ok());
+  ASSERT_TRUE(resumed.GetShardMap().ready());
+  EXPECT_NE(resumed.GetShardMap().map().run_id(), run);
 }
 
 TEST(CoordinatorSnapshot, ResumeStartsMembershipAfresh) {

@@ -4,6 +4,7 @@
 // and re-routes once a fresh map names its own server.
 #include "common/run_fence.h"
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "common/rpc_util.h"
 #include "common/shard_map.h"
 #include "gtest/gtest.h"
+#include "common/prometheus.h"
+#include "server/checkpoint_service.h"
 #include "server/ps_service.h"
 #include "server/shard_state.h"
 #include "worker/grpc_ps_client.h"
@@ -151,6 +154,49 @@ TEST(RunFence, ARefusedClientFetchesTheMapAndReroutes) {
   EXPECT_EQ(client->map_version(), 2u);
   EXPECT_EQ(Row(*on_a, 7), a_before);
   EXPECT_NE(Row(*on_b, 7), b_before);
+}
+
+// The coordinator's address answered by another run's coordinator: its map
+// (newer, of run A) is not installed, so run B's pushes never reach run A's
+// servers through it.
+TEST(RunFence, AMapOfAnotherRunIsNotInstalled) {
+  RunServer a(kRunA);
+  auto client = Client(MapOf(a.address, kRunB, 1), absl::Milliseconds(400));
+  ASSERT_TRUE(client);
+  client->set_map_source(
+      [&]() -> absl::StatusOr<rpc::ShardMap> { return MapOf(a.address, kRunA, 2); });
+  auto own = Client(MapOf(a.address, kRunA, 1), absl::Seconds(10));
+  ASSERT_TRUE(own);
+  const std::vector<float> before = Row(*own, 7);
+  const absl::Status push = PushOne(*client, 7);
+  EXPECT_EQ(push.code(), absl::StatusCode::kFailedPrecondition) << push;
+  EXPECT_EQ(client->map_version(), 1u);
+  EXPECT_EQ(Row(*own, 7), before);
+}
+
+// A checkpoint round of another run's coordinator writes nothing.
+TEST(RunFence, ACheckpointRoundOfAnotherRunWritesNothing) {
+  const std::string dir = ::testing::TempDir() + "/run_fence_checkpoints";
+  std::filesystem::remove_all(dir);
+  PrometheusRegistry registry;
+  CheckpointService checkpoints("", &registry);
+  auto shard = ShardState::Create(SgdConfig(), 0);
+  ASSERT_TRUE(shard.ok()) << shard.status();
+  checkpoints.SetShard(shard->get());
+  checkpoints.set_run_id(kRunA);
+  rpc::ShardCheckpointRequest req;
+  req.set_round(1);
+  req.set_dir(dir);
+  req.set_keep(2);
+  req.set_run_id(kRunB);
+  rpc::ShardCheckpointResponse resp;
+  grpc::ServerContext ctx;
+  const grpc::Status refused = checkpoints.WriteCheckpoint(&ctx, &req, &resp);
+  EXPECT_TRUE(IsOtherRunRefusal(refused)) << refused.error_message();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/shard-0")) << "another run's round was written";
+  req.set_run_id(kRunA);
+  EXPECT_TRUE(checkpoints.WriteCheckpoint(&ctx, &req, &resp).ok());
+  EXPECT_TRUE(std::filesystem::exists(resp.path())) << resp.path();
 }
 
 TEST(RunFence, CheckRunIdChecksOnlyWhenBothSidesNameARun) {
