@@ -458,10 +458,10 @@ absl::StatusOr<rpc::RunConfig> RunConfigFromFlags() {
   RecencyOptions recency;
   const double recency_weight = absl::GetFlag(FLAGS_recency_weight);
   const double recency_halflife = absl::GetFlag(FLAGS_recency_halflife);
-  recency.weight = static_cast<float>(recency_weight == -1 ? defaults->recency_weight
-                                                          : recency_weight);
-  recency.halflife = static_cast<float>(recency_halflife == 0 ? defaults->recency_halflife
-                                                              : recency_halflife);
+  recency.weight =
+      static_cast<float>(recency_weight == -1 ? defaults->recency_weight : recency_weight);
+  recency.halflife =
+      static_cast<float>(recency_halflife == 0 ? defaults->recency_halflife : recency_halflife);
   if (auto s = ValidateRecency(recency); !s.ok()) return s;
   c.set_recency_weight(recency.weight);
   // Stored only with a weight: a run without one has the same configuration

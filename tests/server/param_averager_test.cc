@@ -8,6 +8,7 @@
 #include "common/config_proto.h"
 #include "gtest/gtest.h"
 #include "server/shard_state.h"
+#include "tests/server/service_test_config.h"
 
 namespace psrec {
 namespace {
@@ -15,21 +16,7 @@ namespace {
 constexpr uint32_t kDim = 2;
 
 std::unique_ptr<ShardState> AdamShard() {
-  rpc::RunConfig c;
-  c.set_model("gmf");
-  c.set_task("ranking");
-  c.set_optimizer("adam");
-  c.set_lr(0.1f);
-  c.set_seed(3);
-  for (uint32_t id : {kUserTable, kItemTable}) {
-    TableConfig t;
-    t.id = id;
-    t.name = id == kUserTable ? "user" : "item";
-    t.dim = kDim;
-    t.init_std = 0.1f;
-    *c.add_tables() = ToProto(t);
-  }
-  auto shard = ShardState::Create(c, 0);
+  auto shard = ShardState::Create(testing_util::TwoTableConfig("adam", 0.1f, kDim, 3), 0);
   EXPECT_TRUE(shard.ok()) << shard.status();
   return std::move(*shard);
 }

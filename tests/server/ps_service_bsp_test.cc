@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/ps_service.h"
 #include "server/shard_state.h"
+#include "tests/server/service_test_config.h"
 #include "worker/grpc_ps_client.h"
 
 namespace psrec {
@@ -18,23 +19,7 @@ namespace {
 
 constexpr uint32_t kDim = 4;
 
-rpc::RunConfig SgdConfig() {
-  rpc::RunConfig c;
-  c.set_model("gmf");
-  c.set_task("ranking");
-  c.set_optimizer("sgd");
-  c.set_lr(0.5f);
-  c.set_seed(5);
-  for (uint32_t id : {kUserTable, kItemTable}) {
-    TableConfig t;
-    t.id = id;
-    t.name = id == kUserTable ? "user" : "item";
-    t.dim = kDim;
-    t.init_std = 0.1f;
-    *c.add_tables() = ToProto(t);
-  }
-  return c;
-}
+rpc::RunConfig SgdConfig() { return testing_util::TwoTableConfig("sgd", 0.5f, kDim, 5); }
 
 class PsServiceBspTest : public ::testing::Test {
  protected:
@@ -46,12 +31,9 @@ class PsServiceBspTest : public ::testing::Test {
     auto server = StartGrpcServer("127.0.0.1", 0, {&service_}, &port, RpcOptions());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    rpc::ShardMap map;
-    map.add_server_addresses(absl::StrCat("127.0.0.1:", port));
-    Ring ring = Ring::Build(1);
-    for (uint64_t p : ring.positions()) map.add_ring_positions(p);
-    for (uint32_t o : ring.owners()) map.add_ring_owners(o);
-    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), RpcOptions(), absl::Seconds(10));
+    auto client =
+        GrpcPsClient::Create(testing_util::OneServerMap(absl::StrCat("127.0.0.1:", port)),
+                             TablesFromConfig(SgdConfig()), RpcOptions(), absl::Seconds(10));
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }

@@ -12,6 +12,7 @@
 #include "common/shard_map.h"
 #include "gtest/gtest.h"
 #include "server/shard_state.h"
+#include "tests/server/service_test_config.h"
 #include "worker/grpc_ps_client.h"
 #include "worker/local_ps_client.h"
 
@@ -21,23 +22,7 @@ namespace {
 constexpr uint32_t kDim = 4;
 constexpr float kLr = 0.5f;
 
-rpc::RunConfig SgdConfig() {
-  rpc::RunConfig c;
-  c.set_model("gmf");
-  c.set_task("ranking");
-  c.set_optimizer("sgd");
-  c.set_lr(kLr);
-  c.set_seed(5);
-  for (uint32_t id : {kUserTable, kItemTable}) {
-    TableConfig t;
-    t.id = id;
-    t.name = id == kUserTable ? "user" : "item";
-    t.dim = kDim;
-    t.init_std = 0.1f;
-    *c.add_tables() = ToProto(t);
-  }
-  return c;
-}
+rpc::RunConfig SgdConfig() { return testing_util::TwoTableConfig("sgd", kLr, kDim, 5); }
 
 class PsServiceLrScaleTest : public ::testing::Test {
  protected:
@@ -50,13 +35,9 @@ class PsServiceLrScaleTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     address_ = absl::StrCat("127.0.0.1:", port);
-    rpc::ShardMap map;
-    map.add_server_addresses(address_);
-    Ring ring = Ring::Build(1);
-    for (uint64_t p : ring.positions()) map.add_ring_positions(p);
-    for (uint32_t o : ring.owners()) map.add_ring_owners(o);
-    auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), RpcOptions(),
-                                       absl::Seconds(10));
+    auto client =
+        GrpcPsClient::Create(testing_util::OneServerMap(address_), TablesFromConfig(SgdConfig()),
+                             RpcOptions(), absl::Seconds(10));
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }
@@ -293,12 +274,8 @@ TEST(PsServiceKeyLimitTest, RefusesMoreKeysThanTheLimitAndClientsSplitBelowIt) {
   rpc.limits.max_keys_per_request = 4;
   auto server = StartGrpcServer("127.0.0.1", 0, {&service}, &port, rpc);
   ASSERT_TRUE(server.ok()) << server.status();
-  rpc::ShardMap map;
-  map.add_server_addresses(absl::StrCat("127.0.0.1:", port));
-  Ring ring = Ring::Build(1);
-  for (uint64_t p : ring.positions()) map.add_ring_positions(p);
-  for (uint32_t o : ring.owners()) map.add_ring_owners(o);
-  auto client = GrpcPsClient::Create(map, TablesFromConfig(SgdConfig()), rpc, absl::Seconds(10));
+  auto client = GrpcPsClient::Create(testing_util::OneServerMap(absl::StrCat("127.0.0.1:", port)),
+                                     TablesFromConfig(SgdConfig()), rpc, absl::Seconds(10));
   ASSERT_TRUE(client.ok()) << client.status();
   std::vector<uint64_t> many(10);
   for (uint64_t i = 0; i < many.size(); ++i) many[i] = 100 + i;

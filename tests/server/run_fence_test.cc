@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/prometheus.h"
 #include "common/rpc_util.h"
 #include "common/shard_map.h"
 #include "gtest/gtest.h"
-#include "common/prometheus.h"
 #include "server/checkpoint_service.h"
 #include "server/ps_service.h"
 #include "server/shard_state.h"
+#include "tests/server/service_test_config.h"
 #include "worker/grpc_ps_client.h"
 
 namespace psrec {
@@ -26,23 +27,7 @@ constexpr uint32_t kDim = 4;
 constexpr uint64_t kRunA = 0xaaaa0001;
 constexpr uint64_t kRunB = 0xbbbb0002;
 
-rpc::RunConfig SgdConfig() {
-  rpc::RunConfig c;
-  c.set_model("gmf");
-  c.set_task("ranking");
-  c.set_optimizer("sgd");
-  c.set_lr(0.5f);
-  c.set_seed(5);
-  for (uint32_t id : {kUserTable, kItemTable}) {
-    TableConfig t;
-    t.id = id;
-    t.name = id == kUserTable ? "user" : "item";
-    t.dim = kDim;
-    t.init_std = 0.1f;
-    *c.add_tables() = ToProto(t);
-  }
-  return c;
-}
+rpc::RunConfig SgdConfig() { return testing_util::TwoTableConfig("sgd", 0.5f, kDim, 5); }
 
 // One parameter server of one run, on a loopback port.
 struct RunServer {
@@ -64,13 +49,9 @@ struct RunServer {
 };
 
 rpc::ShardMap MapOf(const std::string& address, uint64_t run, uint64_t version) {
-  rpc::ShardMap map;
+  rpc::ShardMap map = testing_util::OneServerMap(address);
   map.set_version(version);
   map.set_run_id(run);
-  map.add_server_addresses(address);
-  Ring ring = Ring::Build(1);
-  for (uint64_t p : ring.positions()) map.add_ring_positions(p);
-  for (uint32_t o : ring.owners()) map.add_ring_owners(o);
   return map;
 }
 
