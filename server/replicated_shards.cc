@@ -81,7 +81,7 @@ absl::Status ReplicatedShards::Refresh() {
 bool ReplicatedShards::ApplyMap(const rpc::ShardMap& map) {
   absl::MutexLock lock(&mu_);
   if (map.version() <= map_.version()) return false;
-  if (map_.version() != 0 && map.run_id() != map_.run_id()) {
+  if (map_.version() != 0 && map_.run_id() != 0 && map.run_id() != map_.run_id()) {
     // Whoever answers at the coordinator's address now runs another run.
     spdlog::error("shard map {} is of psrec run {:016x}, this server's run is {:016x}: ignored",
                   map.version(), map.run_id(), map_.run_id());

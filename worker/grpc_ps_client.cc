@@ -121,7 +121,7 @@ absl::Status GrpcPsClient::InstallMap(const rpc::ShardMap& map) {
   }
   absl::MutexLock lock(&mu_);
   if (version_ != 0 && map.version() <= version_) return absl::OkStatus();
-  if (version_ != 0 && map.run_id() != run_id_) {
+  if (version_ != 0 && run_id_ != 0 && map.run_id() != run_id_) {
     // Whoever answers at the coordinator's address now runs another run.
     return absl::FailedPreconditionError(absl::StrFormat(
         "shard map %d is of psrec run %016x, this client's run is %016x: ignored", map.version(),

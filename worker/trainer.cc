@@ -27,7 +27,6 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
   slot->items.clear();
   slot->labels.clear();
   slot->weights.clear();
-  const bool weighted = recency_;
   const bool identity = example_row_.empty();
   auto row_of = [&](uint32_t e) -> size_t { return identity ? e : example_row_[e]; };
   for (size_t i = begin; i < end; ++i) {
@@ -38,7 +37,7 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
     slot->items.push_back(pairwise || item == kPositive ? shard.item(row) : sampler_->item(item));
     if (!pairwise) slot->labels.push_back(!ranking ? shard.rating(row) : item == kPositive);
     // A sampled negative weighs what its positive does.
-    if (weighted) slot->weights.push_back(shard.weight(row));
+    if (recency_) slot->weights.push_back(shard.weight(row));
   }
   if (pairwise) {
     // Rows [0, P) positives, row P + k the negative of row k (worker/loss.h).
@@ -48,7 +47,7 @@ void Trainer::FillBatch(const ShardView& shard, size_t begin, size_t end, bool p
       slot->items.push_back(sampler_->item(example_item_[e]));
     }
     slot->labels.assign(slot->users.size(), 0.0f);
-    if (weighted) {
+    if (recency_) {
       const size_t pairs = slot->weights.size();
       for (size_t k = 0; k < pairs; ++k) slot->weights.push_back(slot->weights[k]);
     }
