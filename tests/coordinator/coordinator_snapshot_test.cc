@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string>
 
 #include "common/rpc_util.h"
 #include "coordinator/checkpoint_rounds.h"
@@ -36,16 +37,18 @@ std::string TempPath(const std::string& name) {
   return dir + "/" + name;
 }
 
+rpc::RegisterRequest Registration(rpc::Role role, const std::string& address = "") {
+  rpc::RegisterRequest r;
+  r.set_protocol_version(kProtocolVersion);
+  r.set_role(role);
+  r.set_address(address);
+  return r;
+}
+
 // Two workers; shard 0 completed, shard 1 leased, shard 2 pending.
 void Progress(CoordinatorState* s) {
-  rpc::RegisterRequest server;
-  server.set_protocol_version(kProtocolVersion);
-  server.set_role(rpc::ROLE_SERVER);
-  server.set_address("127.0.0.1:1");
-  ASSERT_TRUE(s->Register(server).ok());
-  rpc::RegisterRequest worker;
-  worker.set_protocol_version(kProtocolVersion);
-  worker.set_role(rpc::ROLE_WORKER);
+  ASSERT_TRUE(s->Register(Registration(rpc::ROLE_SERVER, "127.0.0.1:1")).ok());
+  const rpc::RegisterRequest worker = Registration(rpc::ROLE_WORKER);
   ASSERT_TRUE(s->Register(worker).ok());
   ASSERT_TRUE(s->Register(worker).ok());
   ASSERT_EQ(s->AcquireLease(0).shard(), 0u);
@@ -92,9 +95,7 @@ TEST(CoordinatorSnapshot, ARestartedCoordinatorKeepsTheRunId) {
   ASSERT_TRUE(map.ready());
   const uint64_t run = map.map().run_id();
   EXPECT_NE(run, 0u);
-  rpc::RegisterRequest worker;
-  worker.set_protocol_version(kProtocolVersion);
-  worker.set_role(rpc::ROLE_WORKER);
+  const rpc::RegisterRequest worker = Registration(rpc::ROLE_WORKER);
   auto reg = a.Register(worker);
   ASSERT_TRUE(reg.ok());
   EXPECT_EQ(reg->run_id(), run);
@@ -118,11 +119,7 @@ TEST(CoordinatorSnapshot, ARestartedCoordinatorKeepsTheRunId) {
   // stragglers are refused.
   CoordinatorState resumed(Config(), 1, Leases());
   ASSERT_TRUE(resumed.Restore(*snap, /*keep_membership=*/false).ok());
-  rpc::RegisterRequest server;
-  server.set_protocol_version(kProtocolVersion);
-  server.set_role(rpc::ROLE_SERVER);
-  server.set_address("127.0.0.1:2");
-  ASSERT_TRUE(resumed.Register(server).ok());
+  ASSERT_TRUE(resumed.Register(Registration(rpc::ROLE_SERVER, "127.0.0.1:2")).ok());
   ASSERT_TRUE(resumed.GetShardMap().ready());
   EXPECT_NE(resumed.GetShardMap().map().run_id(), run);
 }
